@@ -1,0 +1,23 @@
+# Thin wrapper over meson + ninja.  `make test` is the README's test command.
+.PHONY: all test demo bench clean
+
+all:
+	@./scripts/deps.sh
+	@[ -f build/build.ninja ] || meson setup build >/dev/null
+	@ninja -C build
+
+test:
+	@./scripts/test.sh
+
+demo: all
+	@./build/src/cli/uiommu run -- ./build/examples/ioas_demo
+
+bench:
+	@./scripts/deps.sh
+	@[ -f build-release/build.ninja ] || \
+	  meson setup build-release -Dbuildtype=release -Db_ndebug=true -Dwerror=false >/dev/null
+	@ninja -C build-release >/dev/null
+	@for b in build-release/bench/bench-*; do [ -x "$$b" ] && "$$b"; done
+
+clean:
+	rm -rf build build-asan build-release build*.log

@@ -1,0 +1,53 @@
+/*
+ * uiommu.h - the library front end of uiommu.
+ *
+ * A program links libuiommu and calls these functions instead of open(),
+ * ioctl(), read(), write() and close() on the device nodes uiommu emulates
+ * ("/dev/iommu"; VFIO device cdevs as they arrive).  Every fd handed out is a
+ * real kernel fd (so poll, fork and close-on-exec work on it); the library
+ * keeps a table fd -> emulated file.  The memory the IOMMU maps is the
+ * calling process's own memory.
+ *
+ * All functions return a value >= 0 on success or a negative errno; they
+ * never set errno.  uiommu_ioctl() takes the kernel's ioctl numbers and
+ * structs (<linux/iommufd.h>, <linux/vfio.h>) unchanged.
+ */
+#ifndef UIOMMU_UIOMMU_H
+#define UIOMMU_UIOMMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Open an emulated device node.  flags: O_RDWR plus O_CLOEXEC / O_NONBLOCK. */
+int uiommu_open(const char *path, int flags);
+/* Issue an ioctl on an emulated fd: >= 0 or -errno (-EBADF for other fds). */
+int uiommu_ioctl(int fd, unsigned long request, void *arg);
+ssize_t uiommu_read(int fd, void *buf, size_t count);
+ssize_t uiommu_write(int fd, const void *buf, size_t count);
+/* Close an emulated fd (also closes the kernel fd). */
+int uiommu_close(int fd);
+/*
+ * Record that @newfd, already made by dup()/dup2()/dup3()/fcntl(F_DUPFD*)
+ * on @oldfd, refers to the same emulated file.  If @newfd was itself an
+ * emulated fd, that reference is dropped first.
+ */
+int uiommu_dup_track(int oldfd, int newfd);
+/* Forget @fd without closing it (the kernel already closed it). */
+void uiommu_forget(int fd);
+/* True when @path names a node uiommu emulates. */
+bool uiommu_path_is_emulated(const char *path);
+/* True when @fd is an emulated fd. */
+bool uiommu_is_fd(int fd);
+/* Text for a negative errno returned by this library. */
+const char *uiommu_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * libuiommu.c - the public library API (include/uiommu/uiommu.h) over the
+ * fd table of src/core/file.c.  The only exported symbols of libuiommu.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include <uiommu/uiommu.h>
+
+#include "core/file.h"
+#include "util/compiler.h"
+#include "util/sys.h"
+
+__uiommu_public int uiommu_open(const char *path, int flags)
+{
+	const struct unode *node;
+
+	if (!path)
+		return -EFAULT;
+	node = unode_lookup(path);
+	if (!node)
+		return -ENOENT;
+	return node->open(path, flags);
+}
+
+__uiommu_public int uiommu_ioctl(int fd, unsigned long request, void *arg)
+{
+	struct ufile *f = ufile_get(fd);
+	long ret;
+
+	if (!f)
+		return -EBADF;
+	ret = f->ops->ioctl ? f->ops->ioctl(f, request, arg) : -ENOTTY;
+	ufile_put(f);
+	return ret;
+}
+
+__uiommu_public ssize_t uiommu_read(int fd, void *buf, size_t count)
+{
+	struct ufile *f = ufile_get(fd);
+	ssize_t ret;
+
+	if (!f)
+		return -EBADF;
+	ret = f->ops->read ? f->ops->read(f, buf, count) : -EINVAL;
+	ufile_put(f);
+	return ret;
+}
+
+__uiommu_public ssize_t uiommu_write(int fd, const void *buf, size_t count)
+{
+	struct ufile *f = ufile_get(fd);
+	ssize_t ret;
+
+	if (!f)
+		return -EBADF;
+	ret = f->ops->write ? f->ops->write(f, buf, count) : -EINVAL;
+	ufile_put(f);
+	return ret;
+}
+
+__uiommu_public int uiommu_close(int fd)
+{
+	int ret = ufile_remove_fd(fd);
+
+	if (ret)
+		return ret;
+	/* The table no longer knows @fd, so a preloaded close() passes. */
+	if (sys_close(fd))
+		return -errno;
+	return 0;
+}
+
+__uiommu_public int uiommu_dup_track(int oldfd, int newfd)
+{
+	return ufile_dup_fd(oldfd, newfd);
+}
+
+__uiommu_public void uiommu_forget(int fd)
+{
+	ufile_remove_fd(fd);
+}
+
+__uiommu_public bool uiommu_path_is_emulated(const char *path)
+{
+	return path && unode_lookup(path);
+}
+
+__uiommu_public bool uiommu_is_fd(int fd)
+{
+	struct ufile *f = ufile_get(fd);
+
+	if (!f)
+		return false;
+	ufile_put(f);
+	return true;
+}
+
+__uiommu_public const char *uiommu_strerror(int err)
+{
+	return strerror(err < 0 ? -err : err);
+}
