@@ -67,14 +67,19 @@ static int run_one(struct test_case *tc, unsigned int timeout_s)
 		return 1;
 	}
 	if (pid == 0) {
+		/* Own process group, so leftovers of the test die with it. */
+		setpgid(0, 0);
 		alarm(tc->timeout_s ? tc->timeout_s : timeout_s);
 		tc->fn();
 		fflush(stdout);
 		_exit(0);
 	}
+	setpgid(pid, pid);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 1;
+	/* Processes the test forked and left behind go with it. */
+	kill(-pid, SIGKILL);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	if (WIFSIGNALED(status)) {

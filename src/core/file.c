@@ -3,8 +3,10 @@
  *
  * The fd table maps a kernel fd number to the emulated file installed there.
  * It is two-level (1024 chunks of 1024 slots) so it covers fds below 2^20
- * without a large up-front allocation; chunks are never freed.  Invariant:
- * every slot that holds a file holds one reference to it.
+ * without a large up-front allocation; chunks are never freed.  Invariants:
+ * every slot that holds a file holds one reference to it; a file's kfd is
+ * one of the slots that hold it (or -1), so its eventfd is never written
+ * through a number the kernel may already have reused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/uaccess.h"
 #include "util/compiler.h"
 #include "util/sys.h"
 
@@ -25,6 +28,36 @@
 
 static pthread_rwlock_t fdt_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct ufile **fdt[FDT_CHUNK];
+/* Leaf lock: ufile.kfd of every file and the orphan list. */
+static pthread_mutex_t kfd_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ufile *ufile_orphans;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void ufile_fork_prepare(void)
+{
+	pthread_rwlock_wrlock(&fdt_lock);
+	pthread_mutex_lock(&kfd_lock);
+}
+
+static void ufile_fork_parent(void)
+{
+	pthread_mutex_unlock(&kfd_lock);
+	pthread_rwlock_unlock(&fdt_lock);
+}
+
+/* The child has one thread; a rwlock cannot be unlocked by a new tid. */
+static void ufile_fork_child(void)
+{
+	pthread_mutex_init(&kfd_lock, NULL);
+	pthread_rwlock_init(&fdt_lock, NULL);
+	uaccess_after_fork();
+}
+
+static void ufile_fork_register(void)
+{
+	pthread_atfork(ufile_fork_prepare, ufile_fork_parent,
+		       ufile_fork_child);
+}
 
 static struct ufile **fdt_slot(int fd, bool create)
 {
@@ -35,13 +68,39 @@ static struct ufile **fdt_slot(int fd, bool create)
 	hi = (unsigned int)fd >> FDT_CHUNK_SHIFT;
 	lo = (unsigned int)fd & (FDT_CHUNK - 1);
 	if (!fdt[hi]) {
+		struct ufile **chunk;
+
 		if (!create)
 			return NULL;
-		fdt[hi] = calloc(FDT_CHUNK, sizeof(*fdt[hi]));
-		if (!fdt[hi])
+		chunk = calloc(FDT_CHUNK, sizeof(*chunk));
+		if (!chunk)
 			return NULL;
+		/* Published for ufile_fd_maybe(), which takes no lock. */
+		__atomic_store_n(&fdt[hi], chunk, __ATOMIC_RELEASE);
 	}
 	return &fdt[hi][lo];
+}
+
+/* Another fd that holds @f, or -1.  Caller holds fdt_lock. */
+static int fdt_find(const struct ufile *f)
+{
+	for (unsigned int hi = 0; hi < FDT_CHUNK; hi++) {
+		if (!fdt[hi])
+			continue;
+		for (unsigned int lo = 0; lo < FDT_CHUNK; lo++)
+			if (fdt[hi][lo] == f)
+				return (int)(hi << FDT_CHUNK_SHIFT | lo);
+	}
+	return -1;
+}
+
+/* @f left slot @fd: keep its kfd on a live slot.  Caller holds fdt_lock. */
+static void fdt_unlinked(struct ufile *f, int fd)
+{
+	pthread_mutex_lock(&kfd_lock);
+	if (f->kfd == fd)
+		f->kfd = fdt_find(f);
+	pthread_mutex_unlock(&kfd_lock);
 }
 
 /* Swap @f into @fd's slot under the write lock; returns what was there. */
@@ -57,7 +116,9 @@ static int fdt_store(int fd, struct ufile *f, struct ufile **old)
 		return f ? -ENOMEM : 0;
 	}
 	*old = *slot;
-	*slot = f;
+	__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+	if (*old && *old != f)
+		fdt_unlinked(*old, fd);
 	pthread_rwlock_unlock(&fdt_lock);
 	return 0;
 }
@@ -69,11 +130,13 @@ int ufile_install_new(struct ufile *f, const struct ufile_ops *ops,
 	int efd_flags = 0;
 	int fd, ret;
 
+	pthread_once(&fork_once, ufile_fork_register);
 	if (flags & O_CLOEXEC)
 		efd_flags |= EFD_CLOEXEC;
 	if (flags & O_NONBLOCK)
 		efd_flags |= EFD_NONBLOCK;
-	fd = eventfd(0, efd_flags);
+	/* uAPI: a file without a poll method always polls readable. */
+	fd = eventfd(ops->pollable ? 0 : 1, efd_flags);
 	if (fd < 0)
 		return -errno;
 	if ((unsigned int)fd >= FDT_MAX) {
@@ -84,8 +147,10 @@ int ufile_install_new(struct ufile *f, const struct ufile_ops *ops,
 	f->priv = priv;
 	f->kfd = fd;
 	f->flags = flags;
+	f->owner_pid = getpid();
+	f->orphan_next = NULL;
 	atomic_init(&f->refs, 1);
-	atomic_init(&f->readable, false);
+	atomic_init(&f->readable, !ops->pollable);
 	ret = fdt_store(fd, f, &old);
 	if (ret) {
 		sys_close(fd);
@@ -111,10 +176,30 @@ struct ufile *ufile_get(int fd)
 	return f;
 }
 
+bool ufile_fd_maybe(int fd)
+{
+	struct ufile **chunk;
+
+	if (fd < 0 || (unsigned int)fd >= FDT_MAX)
+		return false;
+	chunk = __atomic_load_n(&fdt[(unsigned int)fd >> FDT_CHUNK_SHIFT],
+				__ATOMIC_ACQUIRE);
+	return chunk && __atomic_load_n(&chunk[fd & (FDT_CHUNK - 1)],
+					__ATOMIC_RELAXED);
+}
+
 void ufile_put(struct ufile *f)
 {
 	if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	if (f->owner_pid != getpid()) {
+		/* A forked copy: what it holds may be the parent's too. */
+		pthread_mutex_lock(&kfd_lock);
+		f->orphan_next = ufile_orphans;
+		ufile_orphans = f;
+		pthread_mutex_unlock(&kfd_lock);
+		return;
+	}
 	f->ops->release(f);
 }
 
@@ -127,6 +212,39 @@ int ufile_remove_fd(int fd)
 		return -EBADF;
 	ufile_put(old);
 	return 0;
+}
+
+void ufile_remove_range(unsigned int first, unsigned int last)
+{
+	unsigned int fd = first;
+
+	if (last >= FDT_MAX)
+		last = FDT_MAX - 1;
+	while (fd <= last) {
+		struct ufile *f = NULL;
+		unsigned int hi;
+
+		pthread_rwlock_wrlock(&fdt_lock);
+		for (; fd <= last; fd++) {
+			hi = fd >> FDT_CHUNK_SHIFT;
+			if (!fdt[hi]) {
+				fd |= FDT_CHUNK - 1;
+				continue;
+			}
+			f = fdt[hi][fd & (FDT_CHUNK - 1)];
+			if (f) {
+				__atomic_store_n(&fdt[hi][fd & (FDT_CHUNK - 1)],
+						 NULL, __ATOMIC_RELEASE);
+				fdt_unlinked(f, fd);
+				break;
+			}
+		}
+		pthread_rwlock_unlock(&fdt_lock);
+		if (!f)
+			break;
+		ufile_put(f);
+		fd++;
+	}
 }
 
 int ufile_dup_fd(int oldfd, int newfd)
@@ -157,6 +275,11 @@ void ufile_set_readable(struct ufile *f, bool readable)
 	 * the read below never blocks. */
 	if (atomic_exchange(&f->readable, readable) == readable)
 		return;
+	pthread_mutex_lock(&kfd_lock);
+	if (f->kfd < 0) {
+		pthread_mutex_unlock(&kfd_lock);
+		return;
+	}
 	if (readable) {
 		if (sys_write(f->kfd, &v, sizeof(v)) != sizeof(v))
 			atomic_store(&f->readable, false);
@@ -164,6 +287,7 @@ void ufile_set_readable(struct ufile *f, bool readable)
 		if (sys_read(f->kfd, &v, sizeof(v)) != sizeof(v))
 			atomic_store(&f->readable, true);
 	}
+	pthread_mutex_unlock(&kfd_lock);
 }
 
 static const struct unode unodes[] = {

@@ -16,6 +16,8 @@
 #ifndef UIOMMU_CORE_IO_PAGETABLE_H
 #define UIOMMU_CORE_IO_PAGETABLE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/iommufd_private.h"
@@ -32,6 +34,7 @@ struct io_pagetable {
 	uint64_t iova_alignment;	/* max of domains' and accesses' */
 	bool disable_large_pages;	/* IOMMU_OPTION_HUGE_PAGES = 0 */
 	unsigned int dirty_tracking;	/* domains with tracking on */
+	unsigned int num_domains;	/* entries of domains */
 	void *priv;			/* io_pagetable.c's own state */
 };
 
@@ -77,11 +80,68 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 /*
  * Pin registry: how many pins hold the page at host address @va (any
  * IOAS, any context of this process).  IOMMU_TEST_OP_MD_CHECK_REFS and the
- * shim's deferred munmap use it.  @va need not be page aligned.
+ * shim's deferred munmap use it.  @va need not be page aligned.  @va is a
+ * "physical" address: for a caller's VA pass iopt_user_va_to_phys(va).
+ * A pages object pins each of its pages once, whatever the number of
+ * domains, accesses and IOAS_COPYs sharing it (the kernel's page pin).
  */
 unsigned int iopt_pin_refs(uintptr_t va);
 /* Is any byte of [va, va + length) pinned? */
 bool iopt_range_pinned(uintptr_t va, uint64_t length);
+
+/*
+ * The "physical" identity of the caller's address @va: @va itself, except
+ * inside a MAP_SHARED mapping of a file that IOAS_MAP_FILE mapped, where it
+ * is the address of the same file byte in uiommu's own mapping of that file
+ * (what domains hold for IOAS_MAP_FILE memory).  Slow (reads
+ * /proc/self/maps); for checks, not for data paths.
+ */
+uintptr_t iopt_user_va_to_phys(uintptr_t va);
+
+/*
+ * Map/unmap for the VFIO type1 compatibility layer; the IOAS ioctls use
+ * the same functions.  iommu_prot: IOMMU_READ/IOMMU_WRITE/IOMMU_CACHE.
+ * flags: IOPT_ALLOC_IOVA (*iova is an output) or 0 (*iova is the input).
+ * Errors as IOMMU_IOAS_MAP.
+ */
+#define IOPT_ALLOC_IOVA (1u << 0)
+int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			uint64_t *iova, uintptr_t uptr, uint64_t length,
+			int iommu_prot, unsigned int flags);
+int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			uint64_t *iova, int fd, uint64_t start,
+			uint64_t length, int iommu_prot, unsigned int flags);
+/*
+ * Unmap the areas inside [iova, iova + length - 1]; an area that crosses
+ * the range's edge is -ENOENT (areas before it in IOVA order are already
+ * gone, as in the kernel).  *unmapped gets the bytes unmapped (0 and
+ * success when nothing was there).  -EINVAL (length 0), -EOVERFLOW,
+ * -EBUSY (an area locked by iopt_pin_pages(lock_area)), -EDEADLK (an
+ * access did not let go of its pins).
+ */
+int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova,
+		    uint64_t length, uint64_t *unmapped);
+int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
+/*
+ * Split areas so that each iovas[i] is the last byte of an area (VFIO
+ * type1 v1 partial unmap).  0, -EBUSY, -EINVAL (misaligned, an access
+ * pins the area, or large pages are enabled and a domain holds it).
+ */
+int iopt_cut_iova(struct io_pagetable *iopt, uint64_t *iovas,
+		  size_t num_iovas);
+/* IOMMU_OPTION_HUGE_PAGES: disable is -EINVAL with domains and areas. */
+int iopt_disable_large_pages(struct io_pagetable *iopt);
+void iopt_enable_large_pages(struct io_pagetable *iopt);
+
+/*
+ * Pin for an in-process user that is not an access object (HW queues):
+ * as iommufd_access_pin_pages() on @iopt.  With @lock_area the areas
+ * touched refuse IOAS_UNMAP (-EBUSY) until iopt_unpin_pages(unlock_area).
+ */
+int iopt_pin_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		   uintptr_t *out_pages, unsigned int flags, bool lock_area);
+void iopt_unpin_pages(struct io_pagetable *iopt, uint64_t iova,
+		      uint64_t length, bool unlock_area);
 
 /*
  * Accesses (in-process device emulation without a domain: the kernel's

@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <uiommu/uiommu.h>
 
@@ -21,6 +24,11 @@ __uiommu_public int uiommu_open(const char *path, int flags)
 	node = unode_lookup(path);
 	if (!node)
 		return -ENOENT;
+	/* uAPI: the node exists and is a character device. */
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return -EEXIST;
+	if (flags & O_DIRECTORY)
+		return -ENOTDIR;
 	return node->open(path, flags);
 }
 
@@ -31,6 +39,16 @@ __uiommu_public int uiommu_ioctl(int fd, unsigned long request, void *arg)
 
 	if (!f)
 		return -EBADF;
+	switch (request) {
+	case FIOCLEX:
+	case FIONCLEX:
+	case FIONBIO:
+	case FIOASYNC:
+		/* uAPI: the VFS answers these for every file, before the driver. */
+		ufile_put(f);
+		ret = syscall(SYS_ioctl, fd, request, arg);
+		return ret < 0 ? -errno : ret;
+	}
 	ret = f->ops->ioctl ? f->ops->ioctl(f, request, arg) : -ENOTTY;
 	ufile_put(f);
 	return ret;

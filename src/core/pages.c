@@ -1,0 +1,1076 @@
+/*
+ * pages.c - the memory behind an IOAS: pages objects, pinning, accounting,
+ * the process-wide pin registry and uiommu's own mappings of files.
+ *
+ * "Physical" addresses are host virtual addresses of this process.  A pages
+ * object (see iopt_internal.h) covers whole host pages at pages->base: the
+ * caller's own memory for IOAS_MAP, or uiommu's mapping of a file for
+ * IOAS_MAP_FILE.  Nothing is touched until the first hold on a page (a
+ * domain or an access): then the page is faulted in with
+ * MADV_POPULATE_WRITE/READ, which fails where the kernel's pin_user_pages()
+ * would (unmapped, or read-only when write was asked), accounted against
+ * RLIMIT_MEMLOCK, and entered in the pin registry.
+ *
+ * Counted spans.  Holds of one pages object (page indexes) and the pin
+ * registry (host addresses) are both kept as interval trees of disjoint
+ * spans, each with a count; adjacent spans always differ in count (they are
+ * merged otherwise).  Adding may fail only for memory and changes nothing
+ * then; removing never fails (a static reserve of nodes covers malloc
+ * failure on that path, as the kernel's unpin paths never fail).
+ *
+ * Files.  For each file (device, inode) there is one shared mapping
+ * (struct iopt_file) of a generous window of it, made with the caller's fd
+ * and kept while any pages object uses it, so every IOAS_MAP_FILE of the
+ * same file byte gives the same physical address and the caller may close
+ * its fd.  A window is mapped read-only until a writable map needs it
+ * writable, and then stays writable while it lives (so a write seal waits
+ * for the last map of the file, not just the last writable one).  As in
+ * the kernel, only shmem (memfd, tmpfs) and hugetlbfs files can be pinned;
+ * others, and files that cannot be mapped at all, are accepted and fail
+ * with EINVAL when a domain or access needs them.
+ *
+ * Accounting.  USER mode charges the real uid's counter, MM mode the
+ * process's; a process with CAP_IPC_LOCK at map time is not charged (the
+ * kernel's rules).  The kernel's per-user count spans every process of the
+ * user and includes io_uring; within one process uiommu can only count this
+ * process's pins, so a per-user limit is only as strict as that.  Likewise
+ * MM mode does not add the process's mlock()ed pages.
+ *
+ * Locks: pages objects are guarded by ictx->lock of their context; the pin
+ * registry, the file list and the accounting counters are process-wide and
+ * each has its own mutex, taken under ictx->lock and never together; the
+ * node reserve's lock is innermost.  Nothing here is fork-aware: a child
+ * must not use a context it inherited (the front ends route it to the
+ * owner).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "core/iopt_internal.h"
+#include "util/caps.h"
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+uint64_t iopt_page_size = 4096;
+unsigned int iopt_page_shift = 12;
+
+__attribute__((constructor)) static void iopt_page_size_init(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	if (ps > 0 && !(ps & (ps - 1))) {
+		iopt_page_size = ps;
+		iopt_page_shift = __builtin_ctzl(ps);
+	}
+}
+
+/* ---- counted spans ------------------------------------------------------ */
+
+struct iopt_span {
+	struct interval_tree_node node;
+	uint64_t count;
+};
+
+/* Nodes reserved for paths that must not fail (span_sub). */
+#define SPAN_RESERVE 64
+static struct iopt_span span_reserve[SPAN_RESERVE];
+static uint64_t span_reserve_used;
+static pthread_mutex_t span_reserve_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct iopt_span *span_alloc_nofail(void)
+{
+	struct iopt_span *s = malloc(sizeof(*s));
+	unsigned int i;
+
+	if (s)
+		return s;
+	pthread_mutex_lock(&span_reserve_lock);
+	for (i = 0; i < SPAN_RESERVE; i++) {
+		if (!(span_reserve_used & (1ull << i))) {
+			span_reserve_used |= 1ull << i;
+			s = &span_reserve[i];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&span_reserve_lock);
+	if (!s)
+		abort();
+	return s;
+}
+
+static void span_free(struct iopt_span *s)
+{
+	if (s >= span_reserve && s < span_reserve + SPAN_RESERVE) {
+		pthread_mutex_lock(&span_reserve_lock);
+		span_reserve_used &= ~(1ull << (s - span_reserve));
+		pthread_mutex_unlock(&span_reserve_lock);
+		return;
+	}
+	free(s);
+}
+
+static struct iopt_span *span_of(struct interval_tree_node *n)
+{
+	return n ? container_of(n, struct iopt_span, node) : NULL;
+}
+
+static struct iopt_span *span_at(struct interval_tree_root *root, uint64_t x)
+{
+	return span_of(interval_tree_iter_first(root, x, x));
+}
+
+/* Nodes taken from malloc() up front so that span_add cannot fail half way. */
+struct span_spare {
+	struct iopt_span *nodes[8];
+	struct iopt_span **extra;
+	size_t n, cap;
+};
+
+static int span_spare_fill(struct span_spare *sp, size_t want)
+{
+	memset(sp, 0, sizeof(*sp));
+	if (want > ARRAY_SIZE(sp->nodes)) {
+		sp->extra = malloc(want * sizeof(*sp->extra));
+		if (!sp->extra)
+			return -ENOMEM;
+	}
+	sp->cap = want;
+	for (; sp->n < want; sp->n++) {
+		struct iopt_span *s = malloc(sizeof(*s));
+
+		if (!s)
+			goto err;
+		if (sp->extra)
+			sp->extra[sp->n] = s;
+		else
+			sp->nodes[sp->n] = s;
+	}
+	return 0;
+err:
+	while (sp->n) {
+		sp->n--;
+		free(sp->extra ? sp->extra[sp->n] : sp->nodes[sp->n]);
+	}
+	free(sp->extra);
+	return -ENOMEM;
+}
+
+static struct iopt_span *span_spare_take(struct span_spare *sp)
+{
+	if (!sp)
+		return span_alloc_nofail();
+	if (NEVER(!sp->n))
+		return span_alloc_nofail();
+	sp->n--;
+	return sp->extra ? sp->extra[sp->n] : sp->nodes[sp->n];
+}
+
+static void span_spare_release(struct span_spare *sp)
+{
+	while (sp->n) {
+		sp->n--;
+		free(sp->extra ? sp->extra[sp->n] : sp->nodes[sp->n]);
+	}
+	free(sp->extra);
+}
+
+static void span_insert(struct interval_tree_root *root, struct iopt_span *s,
+			uint64_t start, uint64_t last, uint64_t count)
+{
+	s->node.start = start;
+	s->node.last = last;
+	s->count = count;
+	interval_tree_insert(&s->node, root);
+}
+
+/* Make @at the first value of a span if a span covers both at - 1 and at. */
+static void span_split(struct interval_tree_root *root, uint64_t at,
+		       struct span_spare *sp)
+{
+	struct iopt_span *s, *rhs;
+	uint64_t last;
+
+	if (!at)
+		return;
+	s = span_at(root, at);
+	if (!s || s->node.start == at)
+		return;
+	last = s->node.last;
+	interval_tree_remove(&s->node, root);
+	s->node.last = at - 1;
+	interval_tree_insert(&s->node, root);
+	rhs = span_spare_take(sp);
+	span_insert(root, rhs, at, last, s->count);
+}
+
+/* Join the spans ending at at - 1 and starting at at if their counts match. */
+static void span_merge(struct interval_tree_root *root, uint64_t at)
+{
+	struct iopt_span *lhs, *rhs;
+
+	if (!at)
+		return;
+	lhs = span_at(root, at - 1);
+	rhs = span_at(root, at);
+	if (!lhs || !rhs || lhs == rhs || lhs->count != rhs->count)
+		return;
+	interval_tree_remove(&rhs->node, root);
+	interval_tree_remove(&lhs->node, root);
+	lhs->node.last = rhs->node.last;
+	interval_tree_insert(&lhs->node, root);
+	span_free(rhs);
+}
+
+/* Nodes span_add() may need over [start, last]. */
+static size_t span_add_needs(struct interval_tree_root *root, uint64_t start,
+			     uint64_t last)
+{
+	struct interval_tree_span_iter it;
+	size_t holes = 0;
+
+	interval_tree_for_each_span(&it, root, start, last)
+		holes += it.is_hole;
+	return holes + 2;
+}
+
+/*
+ * Add one to the count of every value of [start, last]; @fn is told of each
+ * run that goes from 0 to 1.  @sp holds span_add_needs() nodes.
+ */
+static void span_add(struct interval_tree_root *root, uint64_t start,
+		     uint64_t last, struct span_spare *sp,
+		     void (*fn)(void *arg, uint64_t start, uint64_t last),
+		     void *arg)
+{
+	uint64_t pos = start;
+
+	span_split(root, start, sp);
+	if (last != UINT64_MAX)
+		span_split(root, last + 1, sp);
+	for (;;) {
+		struct iopt_span *s =
+			span_of(interval_tree_iter_first(root, pos, last));
+		uint64_t hole_last = s ? s->node.start - 1 : last;
+
+		if (!s || s->node.start > pos) {
+			span_insert(root, span_spare_take(sp), pos, hole_last,
+				    1);
+			if (fn)
+				fn(arg, pos, hole_last);
+			if (!s)
+				break;
+		}
+		s->count++;
+		if (s->node.last >= last)
+			break;
+		pos = s->node.last + 1;
+	}
+	span_merge(root, start);
+	if (last != UINT64_MAX)
+		span_merge(root, last + 1);
+}
+
+/*
+ * Take one from the count of every value of [start, last], which must all
+ * be counted; @fn is told of each run that goes to 0.  Never fails.
+ */
+static void span_sub(struct interval_tree_root *root, uint64_t start,
+		     uint64_t last,
+		     void (*fn)(void *arg, uint64_t start, uint64_t last),
+		     void *arg)
+{
+	uint64_t pos = start;
+
+	span_split(root, start, NULL);
+	if (last != UINT64_MAX)
+		span_split(root, last + 1, NULL);
+	for (;;) {
+		struct iopt_span *s = span_at(root, pos);
+		uint64_t s_last;
+
+		if (NEVER(!s))
+			break;
+		s_last = s->node.last;
+		if (!--s->count) {
+			interval_tree_remove(&s->node, root);
+			if (fn)
+				fn(arg, s->node.start, s_last);
+			span_free(s);
+		}
+		if (s_last >= last)
+			break;
+		pos = s_last + 1;
+	}
+	span_merge(root, start);
+	if (last != UINT64_MAX)
+		span_merge(root, last + 1);
+}
+
+static void span_destroy_all(struct interval_tree_root *root)
+{
+	struct interval_tree_node *n;
+
+	while ((n = interval_tree_first(root))) {
+		interval_tree_remove(n, root);
+		span_free(span_of(n));
+	}
+}
+
+/* ---- the pin registry --------------------------------------------------- */
+
+static struct interval_tree_root pin_registry = INTERVAL_TREE_ROOT_INIT;
+static pthread_mutex_t pin_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int pin_registry_add(uintptr_t va, uint64_t length)
+{
+	struct span_spare sp;
+	uint64_t last = va + length - 1;
+	int rc;
+
+	pthread_mutex_lock(&pin_registry_lock);
+	rc = span_spare_fill(&sp, span_add_needs(&pin_registry, va, last));
+	if (!rc) {
+		span_add(&pin_registry, va, last, &sp, NULL, NULL);
+		span_spare_release(&sp);
+	}
+	pthread_mutex_unlock(&pin_registry_lock);
+	return rc;
+}
+
+static void pin_registry_sub(uintptr_t va, uint64_t length)
+{
+	pthread_mutex_lock(&pin_registry_lock);
+	span_sub(&pin_registry, va, va + length - 1, NULL, NULL);
+	pthread_mutex_unlock(&pin_registry_lock);
+}
+
+unsigned int iopt_pin_refs(uintptr_t va)
+{
+	struct iopt_span *s;
+	unsigned int refs;
+
+	pthread_mutex_lock(&pin_registry_lock);
+	s = span_at(&pin_registry, va);
+	refs = s ? s->count : 0;
+	pthread_mutex_unlock(&pin_registry_lock);
+	return refs;
+}
+
+bool iopt_range_pinned(uintptr_t va, uint64_t length)
+{
+	uint64_t last;
+	bool pinned;
+
+	if (!length)
+		return false;
+	if (check_add_overflow_u64(va, length - 1, &last))
+		last = UINT64_MAX;
+	pthread_mutex_lock(&pin_registry_lock);
+	pinned = interval_tree_iter_first(&pin_registry, va, last);
+	pthread_mutex_unlock(&pin_registry_lock);
+	return pinned;
+}
+
+/* ---- accounting --------------------------------------------------------- */
+
+struct uid_account {
+	uid_t uid;
+	uint64_t locked;		/* pages */
+};
+
+static pthread_mutex_t account_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct uid_account *uid_accounts;
+static size_t num_uid_accounts;
+static uint64_t mm_locked;		/* this process's MM-mode pages */
+
+static uint64_t memlock_limit_pages(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return rl.rlim_cur >> IOPT_PAGE_SHIFT;
+}
+
+/* The counter of @uid, created on first use; NULL only for -ENOMEM. */
+static struct uid_account *uid_account_get(uid_t uid)
+{
+	struct uid_account *a;
+	size_t i;
+
+	for (i = 0; i < num_uid_accounts; i++)
+		if (uid_accounts[i].uid == uid)
+			return &uid_accounts[i];
+	a = realloc(uid_accounts, (num_uid_accounts + 1) * sizeof(*a));
+	if (!a)
+		return NULL;
+	uid_accounts = a;
+	a = &uid_accounts[num_uid_accounts++];
+	a->uid = uid;
+	a->locked = 0;
+	return a;
+}
+
+static int account_charge(uint8_t mode, uid_t uid, uint64_t npages)
+{
+	struct uid_account *a;
+	uint64_t limit, *counter;
+	int rc = 0;
+
+	if (mode == IOPT_PAGES_ACCOUNT_NONE || !npages)
+		return 0;
+	limit = memlock_limit_pages();
+	pthread_mutex_lock(&account_lock);
+	if (mode == IOPT_PAGES_ACCOUNT_USER) {
+		a = uid_account_get(uid);
+		if (!a) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		counter = &a->locked;
+	} else {
+		counter = &mm_locked;
+	}
+	/* uAPI: pinning past RLIMIT_MEMLOCK is ENOMEM. */
+	if (*counter + npages < *counter || *counter + npages > limit) {
+		if (mode == IOPT_PAGES_ACCOUNT_USER ||
+		    !uiommu_capable(CAP_IPC_LOCK)) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+	}
+	*counter += npages;
+out_unlock:
+	pthread_mutex_unlock(&account_lock);
+	return rc;
+}
+
+static void account_uncharge(uint8_t mode, uid_t uid, uint64_t npages)
+{
+	struct uid_account *a;
+
+	if (mode == IOPT_PAGES_ACCOUNT_NONE || !npages)
+		return;
+	pthread_mutex_lock(&account_lock);
+	if (mode == IOPT_PAGES_ACCOUNT_USER) {
+		a = uid_account_get(uid);
+		if (!NEVER(!a || a->locked < npages))
+			a->locked -= npages;
+	} else if (!NEVER(mm_locked < npages)) {
+		mm_locked -= npages;
+	}
+	pthread_mutex_unlock(&account_lock);
+}
+
+/*
+ * IOAS_CHANGE_PROCESS.  MM mode is per process and the process never
+ * changes under one context here, so only a USER-mode owner whose real uid
+ * is no longer the caller's moves.
+ */
+bool iopt_pages_need_charge_update(const struct iopt_pages *pages)
+{
+	return pages->account_mode == IOPT_PAGES_ACCOUNT_USER &&
+	       pages->source_uid != getuid();
+}
+
+int iopt_account_charge_current(const uint64_t *npinned)
+{
+	unsigned int mode;
+	int rc;
+
+	for (mode = 0; mode <= IOPT_PAGES_ACCOUNT_MM; mode++) {
+		rc = account_charge(mode, getuid(), npinned[mode]);
+		if (rc)
+			goto err_undo;
+	}
+	return 0;
+err_undo:
+	while (mode--)
+		account_uncharge(mode, getuid(), npinned[mode]);
+	return rc;
+}
+
+void iopt_pages_move_to_current(struct iopt_pages *pages)
+{
+	if (iopt_pages_need_charge_update(pages))
+		account_uncharge(pages->account_mode, pages->source_uid,
+				 pages->npinned);
+	pages->source_uid = getuid();
+}
+
+/* ---- uiommu's mappings of files ----------------------------------------- */
+
+struct iopt_file {
+	struct list_head link;		/* in file_list */
+	dev_t dev;
+	ino_t ino;
+	uint64_t start;			/* file offset mapped at base */
+	uint64_t size;			/* bytes mapped at base */
+	uintptr_t base;
+	bool writable;
+	bool pinnable;			/* shmem or hugetlbfs */
+	unsigned int refs;		/* pages objects using it */
+};
+
+static struct list_head file_list = LIST_HEAD_INIT(file_list);
+static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Windows start at file offset 0 and are at least this big... */
+#define FILE_WINDOW_MIN (64ull << 20)
+/* ...unless the range lies beyond this offset: then just the range. */
+#define FILE_WINDOW_FAR (1ull << 40)
+
+static uint64_t roundup_pow_of_two_u64(uint64_t x)
+{
+	return x <= 1 ? 1 : 1ull << (64 - __builtin_clzll(x - 1));
+}
+
+static int mmap_errno(int err)
+{
+	switch (err) {
+	case EACCES:
+	case EPERM:
+		/* uAPI: a writable map needs a writable, unsealed file. */
+		return -EPERM;
+	case ENODEV:
+	case EINVAL:
+		return -EINVAL;
+	case EOVERFLOW:
+		return -EOVERFLOW;
+	case EBADF:
+		return -EBADF;
+	default:
+		return -ENOMEM;
+	}
+}
+
+/* Can @fd be mapped with @prot at @offset?  0 or mmap()'s -errno. */
+static int file_check_prot(int fd, uint64_t offset, int prot)
+{
+	void *p = mmap(NULL, IOPT_PAGE_SIZE, prot, MAP_SHARED, fd,
+		       (off_t)offset);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, IOPT_PAGE_SIZE);
+	return 0;
+}
+
+/*
+ * A file that cannot be mapped (a pipe, a socket): the kernel accepts it
+ * and fails when it must pin, so it gets a window with nothing in it.
+ */
+static struct iopt_file *file_unbacked(uint64_t start)
+{
+	struct iopt_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&f->link);
+	f->start = start;
+	f->refs = 1;
+	return f;
+}
+
+/* Try to make @f cover up to file offset @end by mapping right after it. */
+static bool file_grow(struct iopt_file *f, int fd, uint64_t end,
+		      uint64_t align)
+{
+	uint64_t size = ALIGN_UP(roundup_pow_of_two_u64(end - f->start) * 2,
+				 align);
+	uint64_t more = size - f->size;
+	void *want = (void *)(f->base + f->size);
+	void *p;
+
+	if (f->start + size < f->start || f->start + size > FILE_WINDOW_FAR)
+		return false;
+	p = mmap(want, more, PROT_READ | (f->writable ? PROT_WRITE : 0),
+		 MAP_SHARED | MAP_FIXED_NOREPLACE, fd,
+		 (off_t)(f->start + f->size));
+	if (p == MAP_FAILED)
+		return false;
+	if (p != want) {
+		munmap(p, more);
+		return false;
+	}
+	f->size = size;
+	return true;
+}
+
+/*
+ * The window of @fd's file covering [start, end) (page aligned), with a
+ * reference for the caller.  Windows are only ever upgraded to writable.
+ */
+static struct iopt_file *file_get(int fd, uint64_t start, uint64_t end,
+				  bool writable)
+{
+	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+	struct iopt_file *f;
+	struct statfs sfs;
+	struct stat st;
+	uint64_t align;
+	void *p;
+	int rc;
+
+	if (fstat(fd, &st) || fstatfs(fd, &sfs))
+		return ERR_PTR(errno == EBADF ? -EBADF : -EINVAL);
+	align = max_t(uint64_t, IOPT_PAGE_SIZE, sfs.f_bsize);
+	if (align & (align - 1))
+		align = IOPT_PAGE_SIZE;
+	/* The permission of this fd is checked, whatever window it ends in. */
+	rc = file_check_prot(fd, ALIGN_DOWN(start, align), prot);
+	if (rc == -ENODEV)
+		return file_unbacked(start);
+	if (rc)
+		return ERR_PTR(mmap_errno(-rc));
+
+	pthread_mutex_lock(&file_lock);
+	list_for_each_entry(f, &file_list, link) {
+		if (f->dev != st.st_dev || f->ino != st.st_ino ||
+		    start < f->start)
+			continue;
+		if (end > f->start + f->size && !file_grow(f, fd, end, align))
+			continue;
+		if (writable && !f->writable) {
+			p = mmap((void *)f->base, f->size, prot,
+				 MAP_SHARED | MAP_FIXED, fd, (off_t)f->start);
+			if (p == MAP_FAILED) {
+				f = ERR_PTR(mmap_errno(errno));
+				goto out_unlock;
+			}
+			f->writable = true;
+		}
+		f->refs++;
+		goto out_unlock;
+	}
+
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		f = ERR_PTR(-ENOMEM);
+		goto out_unlock;
+	}
+	if (end <= FILE_WINDOW_FAR) {
+		f->start = 0;
+		f->size = max_t(uint64_t, roundup_pow_of_two_u64(end) * 2,
+				FILE_WINDOW_MIN);
+	} else {
+		f->start = ALIGN_DOWN(start, align);
+		f->size = end - f->start;
+	}
+	f->size = ALIGN_UP(f->size, align);
+	p = mmap(NULL, f->size, prot, MAP_SHARED, fd, (off_t)f->start);
+	if (p == MAP_FAILED) {
+		rc = mmap_errno(errno);
+		free(f);
+		f = ERR_PTR(rc);
+		goto out_unlock;
+	}
+	f->base = (uintptr_t)p;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->writable = writable;
+	f->pinnable = sfs.f_type == TMPFS_MAGIC ||
+		      sfs.f_type == HUGETLBFS_MAGIC;
+	f->refs = 1;
+	list_add(&f->link, &file_list);
+out_unlock:
+	pthread_mutex_unlock(&file_lock);
+	return f;
+}
+
+static void file_put(struct iopt_file *f)
+{
+	pthread_mutex_lock(&file_lock);
+	if (!--f->refs) {
+		list_del(&f->link);
+		if (f->size)
+			munmap((void *)f->base, f->size);
+		free(f);
+	}
+	pthread_mutex_unlock(&file_lock);
+}
+
+/* One line of /proc/self/maps around @va: 0, or -ENOENT. */
+static int maps_lookup(uintptr_t va, uint64_t *file_off, dev_t *dev,
+		       ino_t *ino, bool *shared)
+{
+	char line[512];
+	FILE *fp = fopen("/proc/self/maps", "re");
+	int rc = -ENOENT;
+
+	if (!fp)
+		return rc;
+	while (fgets(line, sizeof(line), fp)) {
+		unsigned long start, end, off, inode;
+		unsigned int maj, min;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end,
+			   perms, &off, &maj, &min, &inode) != 7)
+			continue;
+		if (va < start || va >= end)
+			continue;
+		*file_off = off + (va - start);
+		*dev = makedev(maj, min);
+		*ino = inode;
+		*shared = perms[3] == 's';
+		rc = 0;
+		break;
+	}
+	fclose(fp);
+	return rc;
+}
+
+uintptr_t iopt_user_va_to_phys(uintptr_t va)
+{
+	uintptr_t phys = va;
+	struct iopt_file *f;
+	uint64_t off;
+	bool shared;
+	dev_t dev;
+	ino_t ino;
+
+	pthread_mutex_lock(&file_lock);
+	list_for_each_entry(f, &file_list, link)
+		if (va >= f->base && va - f->base < f->size)
+			goto out_unlock;
+	if (list_empty(&file_list))
+		goto out_unlock;
+	pthread_mutex_unlock(&file_lock);
+
+	if (maps_lookup(va, &off, &dev, &ino, &shared) || !shared || !ino)
+		return va;
+
+	pthread_mutex_lock(&file_lock);
+	list_for_each_entry(f, &file_list, link) {
+		if (f->dev == dev && f->ino == ino && off >= f->start &&
+		    off - f->start < f->size) {
+			phys = f->base + (off - f->start);
+			break;
+		}
+	}
+out_unlock:
+	pthread_mutex_unlock(&file_lock);
+	return phys;
+}
+
+/* ---- pages objects ------------------------------------------------------ */
+
+static struct iopt_pages *iopt_alloc_pages(uint64_t start_byte,
+					   uint64_t length, bool writable)
+{
+	struct iopt_pages *pages;
+
+	/* uAPI: zero or absurd lengths are EINVAL. */
+	if (!length || length > SIZE_MAX - IOPT_PAGE_SIZE)
+		return ERR_PTR(-EINVAL);
+	pages = calloc(1, sizeof(*pages));
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	pages->refs = 1;
+	pages->writable = writable;
+	pages->npages = (length + start_byte + IOPT_PAGE_SIZE - 1) >>
+			IOPT_PAGE_SHIFT;
+	/* uAPI: CAP_IPC_LOCK at map time exempts the pages from accounting. */
+	if (uiommu_capable(CAP_IPC_LOCK)) {
+		pages->account_mode = IOPT_PAGES_ACCOUNT_NONE;
+	} else {
+		pages->account_mode = IOPT_PAGES_ACCOUNT_USER;
+		pages->source_uid = getuid();
+	}
+	return pages;
+}
+
+struct iopt_pages *iopt_alloc_user_pages(uintptr_t uptr, uint64_t length,
+					 bool writable, uint64_t *start_byte)
+{
+	uintptr_t uptr_down = ALIGN_DOWN(uptr, IOPT_PAGE_SIZE);
+	struct iopt_pages *pages;
+	uint64_t end;
+
+	if (check_add_overflow_u64(uptr, length, &end))
+		return ERR_PTR(-EOVERFLOW);
+	pages = iopt_alloc_pages(uptr - uptr_down, length, writable);
+	if (IS_ERR(pages))
+		return pages;
+	pages->type = IOPT_ADDRESS_USER;
+	pages->base = uptr_down;
+	*start_byte = uptr - uptr_down;
+	return pages;
+}
+
+struct iopt_pages *iopt_alloc_file_pages(int fd, uint64_t start,
+					 uint64_t length, bool writable,
+					 uint64_t *start_byte)
+{
+	uint64_t start_down = ALIGN_DOWN(start, IOPT_PAGE_SIZE);
+	struct iopt_pages *pages;
+	struct iopt_file *f;
+	uint64_t last;
+
+	if (length && check_add_overflow_u64(start, length - 1, &last))
+		return ERR_PTR(-EOVERFLOW);
+	pages = iopt_alloc_pages(start - start_down, length, writable);
+	if (IS_ERR(pages))
+		return pages;
+	/* mmap() offsets are signed. */
+	if (start_down + (pages->npages << IOPT_PAGE_SHIFT) > INT64_MAX) {
+		free(pages);
+		return ERR_PTR(-EOVERFLOW);
+	}
+	f = file_get(fd, start_down,
+		     start_down + (pages->npages << IOPT_PAGE_SHIFT), writable);
+	if (IS_ERR(f)) {
+		free(pages);
+		return (void *)f;
+	}
+	pages->type = IOPT_ADDRESS_FILE;
+	pages->file = f;
+	pages->base = f->base + (start_down - f->start);
+	*start_byte = start - start_down;
+	return pages;
+}
+
+void iopt_pages_get(struct iopt_pages *pages)
+{
+	pages->refs++;
+}
+
+void iopt_pages_put(struct iopt_pages *pages)
+{
+	if (--pages->refs)
+		return;
+	NEVER(pages->npinned || pages->whole_holds ||
+	      !interval_tree_empty(&pages->holds));
+	span_destroy_all(&pages->holds);
+	if (pages->file)
+		file_put(pages->file);
+	free(pages);
+}
+
+uint64_t iopt_pages_origin(const struct iopt_pages *pages)
+{
+	if (pages->type == IOPT_ADDRESS_FILE)
+		return pages->file->start + (pages->base - pages->file->base);
+	return pages->base;
+}
+
+/* ---- pinning ------------------------------------------------------------ */
+
+static int populate_supported = -1;
+
+/* Probe once whether the kernel knows MADV_POPULATE_* (Linux 5.14+). */
+static bool iopt_populate_supported(void)
+{
+	if (populate_supported < 0) {
+		uintptr_t page = ALIGN_DOWN((uintptr_t)&iopt_page_size,
+					    IOPT_PAGE_SIZE);
+
+		populate_supported = !madvise((void *)page, IOPT_PAGE_SIZE,
+					      MADV_POPULATE_READ);
+	}
+	return populate_supported;
+}
+
+/*
+ * Fault in pages [index, last_index] the way a long-term pin would:
+ * 0, or -EFAULT (USER) / -EINVAL (FILE) when a page cannot be had.
+ */
+static int iopt_pages_populate(struct iopt_pages *pages, uint64_t index,
+			       uint64_t last_index)
+{
+	uintptr_t va = pages->base + (index << IOPT_PAGE_SHIFT);
+	uint64_t len = (last_index - index + 1) << IOPT_PAGE_SHIFT;
+	int err = pages->type == IOPT_ADDRESS_FILE ? -EINVAL : -EFAULT;
+
+	/* uAPI: only shmem and hugetlbfs files can be pinned. */
+	if (pages->type == IOPT_ADDRESS_FILE && !pages->file->pinnable)
+		return -EINVAL;
+	if (iopt_populate_supported()) {
+		if (madvise((void *)va, len,
+			    pages->writable ? MADV_POPULATE_WRITE :
+					      MADV_POPULATE_READ))
+			return err;
+		return 0;
+	}
+	/* Old kernels: a read of each page at least proves it is there. */
+	for (; len; len -= IOPT_PAGE_SIZE, va += IOPT_PAGE_SIZE) {
+		char c;
+
+		if (copy_from_user(&c, (void *)va, 1))
+			return err;
+	}
+	return 0;
+}
+
+/* Register pages [index, last_index] as pinned once more by @pages. */
+static void iopt_pages_unregister(struct iopt_pages *pages, uint64_t index,
+				  uint64_t last_index)
+{
+	pin_registry_sub(pages->base + (index << IOPT_PAGE_SHIFT),
+			 (last_index - index + 1) << IOPT_PAGE_SHIFT);
+}
+
+/* Undo the registration of every hole of holds in [index, last_index]. */
+static void iopt_pages_unregister_holes(struct iopt_pages *pages,
+					uint64_t index, uint64_t last_index,
+					uint64_t stop)
+{
+	struct interval_tree_span_iter it;
+
+	interval_tree_for_each_span(&it, &pages->holds, index, last_index) {
+		if (!it.is_hole)
+			continue;
+		if (it.start_hole >= stop)
+			break;
+		iopt_pages_unregister(pages, it.start_hole,
+				      min_t(uint64_t, it.last_hole, stop - 1));
+	}
+}
+
+int iopt_pages_hold(struct iopt_pages *pages, uint64_t index,
+		    uint64_t last_index)
+{
+	bool whole = index == 0 && last_index == pages->npages - 1;
+	struct interval_tree_span_iter it;
+	struct span_spare sp = {};
+	uint64_t newly = 0, done = index;
+	int rc;
+
+	if (NEVER(last_index < index || last_index >= pages->npages))
+		return -EINVAL;
+	if (!whole) {
+		rc = span_spare_fill(&sp, span_add_needs(&pages->holds, index,
+							 last_index));
+		if (rc)
+			return rc;
+	}
+
+	if (!pages->whole_holds) {
+		/* Pages covered by no hold yet are pinned now. */
+		interval_tree_for_each_span(&it, &pages->holds, index,
+					    last_index) {
+			if (!it.is_hole)
+				continue;
+			rc = iopt_pages_populate(pages, it.start_hole,
+						 it.last_hole);
+			if (rc)
+				goto err_free;
+			newly += it.last_hole - it.start_hole + 1;
+		}
+		rc = account_charge(pages->account_mode, pages->source_uid,
+				    newly);
+		if (rc)
+			goto err_free;
+		interval_tree_for_each_span(&it, &pages->holds, index,
+					    last_index) {
+			if (!it.is_hole)
+				continue;
+			rc = pin_registry_add(
+				iopt_pages_va(pages,
+					      it.start_hole << IOPT_PAGE_SHIFT),
+				(it.last_hole - it.start_hole + 1)
+					<< IOPT_PAGE_SHIFT);
+			if (rc)
+				goto err_unregister;
+			done = it.last_hole + 1;
+		}
+		pages->npinned += newly;
+	}
+
+	if (whole) {
+		pages->whole_holds++;
+	} else {
+		span_add(&pages->holds, index, last_index, &sp, NULL, NULL);
+		span_spare_release(&sp);
+	}
+	return 0;
+
+err_unregister:
+	iopt_pages_unregister_holes(pages, index, last_index, done);
+	account_uncharge(pages->account_mode, pages->source_uid, newly);
+err_free:
+	span_spare_release(&sp);
+	return rc;
+}
+
+struct unhold_ctx {
+	struct iopt_pages *pages;
+	uint64_t unpinned;
+};
+
+static void iopt_pages_unhold_run(void *arg, uint64_t index,
+				  uint64_t last_index)
+{
+	struct unhold_ctx *u = arg;
+
+	if (u->pages->whole_holds)
+		return;
+	iopt_pages_unregister(u->pages, index, last_index);
+	u->unpinned += last_index - index + 1;
+}
+
+void iopt_pages_unhold(struct iopt_pages *pages, uint64_t index,
+		       uint64_t last_index)
+{
+	struct unhold_ctx u = { .pages = pages };
+	struct interval_tree_span_iter it;
+
+	if (index == 0 && last_index == pages->npages - 1) {
+		if (NEVER(!pages->whole_holds))
+			return;
+		if (--pages->whole_holds)
+			return;
+		interval_tree_for_each_span(&it, &pages->holds, 0,
+					    pages->npages - 1) {
+			if (it.is_hole)
+				iopt_pages_unhold_run(&u, it.start_hole,
+						      it.last_hole);
+		}
+	} else {
+		span_sub(&pages->holds, index, last_index,
+			 iopt_pages_unhold_run, &u);
+	}
+	if (NEVER(u.unpinned > pages->npinned))
+		u.unpinned = pages->npinned;
+	pages->npinned -= u.unpinned;
+	account_uncharge(pages->account_mode, pages->source_uid, u.unpinned);
+}
+
+int iopt_pages_rw(struct iopt_pages *pages, uint64_t start_byte, void *data,
+		  uint64_t length, unsigned int flags)
+{
+	void *va = (void *)iopt_pages_va(pages, start_byte);
+	int err = pages->type == IOPT_ADDRESS_FILE ? -EINVAL : -EFAULT;
+
+	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
+		return -EPERM;
+	if (pages->type == IOPT_ADDRESS_FILE && !pages->file->pinnable)
+		return -EINVAL;
+	if (flags & IOMMUFD_ACCESS_RW_WRITE) {
+		if (copy_to_user(va, data, length))
+			return err;
+	} else {
+		if (copy_from_user(data, va, length))
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * selftest.h - the test mock IOMMU (selftest_mock.c) and what the rest of
+ * the core may read of the selftest state (selftest.c).
+ *
+ * The mock IOMMU is the kernel's selftest driver: devices on their own
+ * bus, one group each, whose paging domains store one entry per mock page
+ * (half a host page) over the aperture MOCK_APERTURE_START..LAST, so that
+ * IOMMU_TEST_OP_MD_CHECK_MAP can read back exactly what the core mapped.
+ */
+#ifndef UIOMMU_CORE_SELFTEST_H
+#define UIOMMU_CORE_SELFTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/device.h"
+#include "iommufd_test.h"
+
+/*
+ * IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: the most bytes a temporary buffer of
+ * the pages code (pin batches, page lists) may take, so tests can force the
+ * chunked paths.  65536 by default, as in the kernel.
+ */
+extern size_t iommufd_test_memory_limit;
+
+/* The mock page: half a host page.  The huge mock page: 512 of them. */
+size_t mock_io_page_size(void);
+static inline size_t mock_huge_page_size(void)
+{
+	return 512 * mock_io_page_size();
+}
+
+struct mock_dev {
+	struct iommu_dev dev;
+	uint32_t flags;			/* MOCK_FLAGS_DEVICE_* */
+	uint32_t cache[MOCK_DEV_CACHE_NUM];
+};
+
+/* A mock device in a group of its own: ERR_PTR(-EINVAL) for bad flags. */
+struct mock_dev *mock_dev_create(uint32_t dev_flags);
+void mock_dev_destroy(struct mock_dev *mdev);
+/* The mock device behind @dev, or NULL for another driver's device. */
+struct mock_dev *mock_dev_from_dev(struct iommu_dev *dev);
+
+/* Is @domain a mock paging domain? */
+bool mock_domain_is_paging(struct iommu_domain *domain);
+/* Mark the mock page at @iova dirty: false when nothing is mapped there. */
+bool mock_domain_mark_dirty(struct iommu_domain *domain, uint64_t iova);
+
+#endif

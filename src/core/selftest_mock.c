@@ -1,0 +1,483 @@
+/*
+ * selftest_mock.c - the mock IOMMU driver of the test mock: mock devices and
+ * their paging domains.
+ *
+ * A mock paging domain is a two-level table of 64-bit entries, one per mock
+ * page of the aperture: the "physical" page number plus flag bits.  Leaves
+ * are allocated on first map and kept until the domain is freed, so readers
+ * (iova_to_phys, the translation path) need no lock: they load the leaf
+ * pointer and the entry atomically and see either the old or the new value.
+ * Writers (map, unmap, dirty) are serialised by the context lock.
+ *
+ * Entry flags follow the kernel mock: BOUNDARY marks the first and the last
+ * mock page of each run mapped in one go at one page size (the kernel's
+ * START/LAST, one bit for both); an unmap must begin and end on such a page
+ * unless the domain has huge pages (the core may then break a run in the
+ * middle).  HUGE marks pages mapped as part of a huge mock page; DIRTY is set
+ * by IOMMU_TEST_OP_DIRTY and read back by dirty tracking.
+ *
+ * Nested mock domains are not modelled yet: allocating one answers
+ * EOPNOTSUPP after the core's checks.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/selftest.h"
+
+#define MOCK_PTE_PRESENT (1ull << 63)
+#define MOCK_PTE_BOUNDARY (1ull << 62)
+#define MOCK_PTE_DIRTY (1ull << 61)
+#define MOCK_PTE_HUGE (1ull << 60)
+#define MOCK_PTE_PFN_MASK ((1ull << 60) - 1)
+
+#define MOCK_LEAF_ENTRIES 512
+
+struct mock_iommu_domain {
+	struct iommu_domain domain;
+	unsigned int nr_leaves;
+	uint64_t **leaves;		/* atomic pointers, NULL until mapped */
+};
+
+static size_t mock_page_size;
+
+size_t mock_io_page_size(void)
+{
+	if (!mock_page_size)
+		mock_page_size = sysconf(_SC_PAGESIZE) / 2;
+	return mock_page_size;
+}
+
+static const struct iommu_domain_ops mock_domain_ops;
+static const struct iommu_domain_ops mock_domain_dirty_ops;
+
+static struct mock_iommu_domain *to_mock_domain(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_iommu_domain, domain);
+}
+
+bool mock_domain_is_paging(struct iommu_domain *domain)
+{
+	return domain->ops == &mock_domain_ops ||
+	       domain->ops == &mock_domain_dirty_ops;
+}
+
+static uint64_t mock_pte_index(uint64_t iova)
+{
+	return (iova - MOCK_APERTURE_START) / mock_io_page_size();
+}
+
+static uint64_t *mock_pte_leaf(struct mock_iommu_domain *mock, uint64_t index)
+{
+	return __atomic_load_n(&mock->leaves[index / MOCK_LEAF_ENTRIES],
+			       __ATOMIC_ACQUIRE);
+}
+
+/* The entry for @iova, or 0 when nothing is mapped there. */
+static uint64_t mock_pte_load(struct mock_iommu_domain *mock, uint64_t iova)
+{
+	uint64_t index, *leaf;
+
+	if (iova < MOCK_APERTURE_START || iova > MOCK_APERTURE_LAST)
+		return 0;
+	index = mock_pte_index(iova);
+	leaf = mock_pte_leaf(mock, index);
+	if (!leaf)
+		return 0;
+	return __atomic_load_n(&leaf[index % MOCK_LEAF_ENTRIES],
+			       __ATOMIC_RELAXED);
+}
+
+static uint64_t *mock_pte_slot(struct mock_iommu_domain *mock, uint64_t iova)
+{
+	uint64_t index = mock_pte_index(iova);
+
+	return &mock_pte_leaf(mock, index)[index % MOCK_LEAF_ENTRIES];
+}
+
+static void mock_pte_store(uint64_t *slot, uint64_t pte)
+{
+	__atomic_store_n(slot, pte, __ATOMIC_RELAXED);
+}
+
+static bool mock_range_valid(uint64_t iova, uint64_t length)
+{
+	uint64_t last;
+
+	return !__builtin_add_overflow(iova, length - 1, &last) &&
+	       iova >= MOCK_APERTURE_START && last <= MOCK_APERTURE_LAST;
+}
+
+static int mock_alloc_leaves(struct mock_iommu_domain *mock, uint64_t iova,
+			     uint64_t length)
+{
+	uint64_t first = mock_pte_index(iova) / MOCK_LEAF_ENTRIES;
+	uint64_t last = mock_pte_index(iova + length - 1) / MOCK_LEAF_ENTRIES;
+
+	for (uint64_t i = first; i <= last; i++) {
+		uint64_t *leaf;
+
+		if (mock->leaves[i])
+			continue;
+		leaf = calloc(MOCK_LEAF_ENTRIES, sizeof(*leaf));
+		if (!leaf)
+			return -ENOMEM;
+		__atomic_store_n(&mock->leaves[i], leaf, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+/* Page size the kernel's iommu_map() would pick at (iova, phys). */
+static size_t mock_pgsize(struct iommu_domain *domain, uint64_t iova,
+			  uintptr_t phys, uint64_t remaining)
+{
+	size_t huge = mock_huge_page_size();
+
+	if ((domain->pgsize_bitmap & huge) && remaining >= huge &&
+	    !((iova | phys) & (huge - 1)))
+		return huge;
+	return mock_io_page_size();
+}
+
+static int mock_domain_map(struct iommu_domain *domain, uint64_t iova,
+			   uintptr_t phys, uint64_t length, int prot)
+{
+	struct mock_iommu_domain *mock = to_mock_domain(domain);
+	size_t page = mock_io_page_size();
+	uint64_t *prev = NULL;
+	size_t prev_pgsize = 0;
+	int rc;
+
+	if (!length)
+		return 0;
+	if (NEVER(iova % page || phys % page || length % page) ||
+	    !mock_range_valid(iova, length))
+		return -EINVAL;
+	for (uint64_t off = 0; off < length; off += page)
+		if (mock_pte_load(mock, iova + off))
+			return -EEXIST;
+	rc = mock_alloc_leaves(mock, iova, length);
+	if (rc)
+		return rc;
+
+	while (length) {
+		size_t pgsize = mock_pgsize(domain, iova, phys, length);
+		uint64_t flags = MOCK_PTE_PRESENT;
+
+		if (pgsize != page)
+			flags |= MOCK_PTE_HUGE;
+		for (size_t cur = 0; cur < pgsize; cur += page) {
+			uint64_t *slot = mock_pte_slot(mock, iova);
+			uint64_t pte = flags | (phys / page);
+
+			/* A new run at a new page size starts a map call. */
+			if (pgsize != prev_pgsize) {
+				if (prev)
+					mock_pte_store(prev,
+						       *prev | MOCK_PTE_BOUNDARY);
+				pte |= MOCK_PTE_BOUNDARY;
+				prev_pgsize = pgsize;
+			}
+			mock_pte_store(slot, pte);
+			prev = slot;
+			iova += page;
+			phys += page;
+		}
+		length -= pgsize;
+	}
+	mock_pte_store(prev, *prev | MOCK_PTE_BOUNDARY);
+	return 0;
+}
+
+static uint64_t mock_domain_unmap(struct iommu_domain *domain, uint64_t iova,
+				  uint64_t length,
+				  struct iommu_dirty_bitmap *dirty)
+{
+	struct mock_iommu_domain *mock = to_mock_domain(domain);
+	bool check = !(domain->pgsize_bitmap & mock_huge_page_size());
+	size_t page = mock_io_page_size();
+
+	if (!length || NEVER(iova % page || length % page) ||
+	    !mock_range_valid(iova, length))
+		return 0;
+	for (uint64_t off = 0; off < length; off += page) {
+		uint64_t pte = mock_pte_load(mock, iova + off);
+
+		if (!pte)
+			continue;
+		/* The core unmaps whole map calls, never a piece of one. */
+		if (check && (off == 0 || off + page == length))
+			NEVER(!(pte & MOCK_PTE_BOUNDARY));
+		if ((pte & MOCK_PTE_DIRTY) && dirty)
+			iommu_dirty_record(dirty, iova + off, page);
+		mock_pte_store(mock_pte_slot(mock, iova + off), 0);
+	}
+	return length;
+}
+
+static uintptr_t mock_domain_iova_to_phys(struct iommu_domain *domain,
+					  uint64_t iova)
+{
+	size_t page = mock_io_page_size();
+	uint64_t pte = mock_pte_load(to_mock_domain(domain), iova);
+
+	if (!pte)
+		return 0;
+	return (pte & MOCK_PTE_PFN_MASK) * page + iova % page;
+}
+
+static int mock_domain_set_dirty_tracking(struct iommu_domain *domain,
+					  bool enable)
+{
+	if (enable && domain->ops != &mock_domain_dirty_ops)
+		return -EINVAL;
+	domain->dirty_tracking = enable;
+	return 0;
+}
+
+static bool mock_test_and_clear_dirty(struct mock_iommu_domain *mock,
+				      uint64_t iova, size_t page_size,
+				      unsigned long flags)
+{
+	size_t page = mock_io_page_size();
+	bool dirty = false;
+
+	for (uint64_t cur = iova; cur < iova + page_size; cur += page) {
+		uint64_t pte = mock_pte_load(mock, cur);
+
+		if (!(pte & MOCK_PTE_DIRTY))
+			continue;
+		dirty = true;
+		if (!(flags & IOMMU_DIRTY_NO_CLEAR))
+			mock_pte_store(mock_pte_slot(mock, cur),
+				       pte & ~MOCK_PTE_DIRTY);
+	}
+	return dirty;
+}
+
+static int mock_domain_read_and_clear_dirty(struct iommu_domain *domain,
+					    uint64_t iova, uint64_t length,
+					    unsigned long flags,
+					    struct iommu_dirty_bitmap *dirty)
+{
+	struct mock_iommu_domain *mock = to_mock_domain(domain);
+	uint64_t end = iova + length;
+
+	if (!domain->dirty_tracking && dirty)
+		return -EINVAL;
+	while (iova < end) {
+		size_t pgsize = mock_io_page_size();
+		uint64_t pte = mock_pte_load(mock, iova);
+		uint64_t head;
+
+		if (!pte) {
+			iova += pgsize;
+			continue;
+		}
+		if (pte & MOCK_PTE_HUGE)
+			pgsize = mock_huge_page_size();
+		head = iova & ~(uint64_t)(pgsize - 1);
+		if (mock_test_and_clear_dirty(mock, head, pgsize, flags))
+			iommu_dirty_record(dirty, iova, pgsize);
+		iova += pgsize;
+	}
+	return 0;
+}
+
+bool mock_domain_mark_dirty(struct iommu_domain *domain, uint64_t iova)
+{
+	struct mock_iommu_domain *mock = to_mock_domain(domain);
+	uint64_t pte = mock_pte_load(mock, iova);
+
+	if (!pte)
+		return false;
+	mock_pte_store(mock_pte_slot(mock, iova), pte | MOCK_PTE_DIRTY);
+	return true;
+}
+
+static void mock_domain_free(struct iommu_domain *domain)
+{
+	struct mock_iommu_domain *mock = to_mock_domain(domain);
+
+	for (unsigned int i = 0; i < mock->nr_leaves; i++) {
+		uint64_t *leaf = mock->leaves[i];
+
+		if (!leaf)
+			continue;
+		/* The core empties a domain before freeing it. */
+		for (unsigned int j = 0; j < MOCK_LEAF_ENTRIES; j++)
+			if (NEVER(leaf[j]))
+				break;
+		free(leaf);
+	}
+	free(mock->leaves);
+	free(mock);
+}
+
+static const struct iommu_domain_ops mock_domain_ops = {
+	.map = mock_domain_map,
+	.unmap = mock_domain_unmap,
+	.iova_to_phys = mock_domain_iova_to_phys,
+	.free = mock_domain_free,
+};
+
+static const struct iommu_domain_ops mock_domain_dirty_ops = {
+	.map = mock_domain_map,
+	.unmap = mock_domain_unmap,
+	.iova_to_phys = mock_domain_iova_to_phys,
+	.set_dirty_tracking = mock_domain_set_dirty_tracking,
+	.read_and_clear_dirty = mock_domain_read_and_clear_dirty,
+	.free = mock_domain_free,
+};
+
+static struct mock_dev *to_mock_dev(struct iommu_dev *dev)
+{
+	return container_of(dev, struct mock_dev, dev);
+}
+
+static struct iommu_domain *mock_domain_alloc(struct mock_dev *mdev,
+					      bool dirty)
+{
+	uint64_t pages = (MOCK_APERTURE_LAST - MOCK_APERTURE_START + 1) /
+			 mock_io_page_size();
+	struct mock_iommu_domain *mock;
+
+	mock = calloc(1, sizeof(*mock));
+	if (!mock)
+		return ERR_PTR(-ENOMEM);
+	mock->nr_leaves =
+		(pages + MOCK_LEAF_ENTRIES - 1) / MOCK_LEAF_ENTRIES;
+	mock->leaves = calloc(mock->nr_leaves, sizeof(*mock->leaves));
+	if (!mock->leaves) {
+		free(mock);
+		return ERR_PTR(-ENOMEM);
+	}
+	mock->domain.ops = dirty ? &mock_domain_dirty_ops : &mock_domain_ops;
+	mock->domain.type = IOMMU_DOMAIN_PAGING;
+	mock->domain.pgsize_bitmap = mock_io_page_size();
+	if (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA)
+		mock->domain.pgsize_bitmap |= mock_huge_page_size();
+	mock->domain.aperture_start = MOCK_APERTURE_START;
+	mock->domain.aperture_last = MOCK_APERTURE_LAST;
+	mock->domain.owner = mock;
+	return &mock->domain;
+}
+
+static void *mock_dev_hw_info(struct iommu_dev *dev, uint32_t *length,
+			      uint32_t *type)
+{
+	struct iommu_test_hw_info *info;
+
+	if (*type != IOMMU_HW_INFO_TYPE_DEFAULT &&
+	    *type != IOMMU_HW_INFO_TYPE_SELFTEST)
+		return ERR_PTR(-EOPNOTSUPP);
+	info = calloc(1, sizeof(*info));
+	if (!info)
+		return ERR_PTR(-ENOMEM);
+	info->test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL;
+	*length = sizeof(*info);
+	*type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	return info;
+}
+
+static bool mock_dev_capable(struct iommu_dev *dev, enum iommu_cap cap)
+{
+	switch (cap) {
+	case IOMMU_CAP_CACHE_COHERENCY:
+		return true;
+	case IOMMU_CAP_DIRTY_TRACKING:
+		return !(to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
+	default:
+		return false;
+	}
+}
+
+static struct iommu_domain *
+mock_domain_alloc_paging_flags(struct iommu_dev *dev, uint32_t flags,
+			       const struct iommu_user_data *user_data)
+{
+	const uint32_t paging_flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+				      IOMMU_HWPT_ALLOC_NEST_PARENT |
+				      IOMMU_HWPT_ALLOC_PASID;
+	struct mock_dev *mdev = to_mock_dev(dev);
+	bool dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+
+	if (user_data)
+		return ERR_PTR(-EOPNOTSUPP);
+	if ((flags & ~paging_flags) ||
+	    (dirty && (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY)))
+		return ERR_PTR(-EOPNOTSUPP);
+	return mock_domain_alloc(mdev, dirty);
+}
+
+static struct iommu_domain *
+mock_domain_alloc_nested(struct iommu_dev *dev, struct iommu_domain *parent,
+			 uint32_t flags, const struct iommu_user_data *user_data)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static int mock_dev_attach(struct iommu_dev *dev, uint32_t pasid,
+			   struct iommu_domain *domain,
+			   struct iommu_domain *old)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+
+	if (!domain)
+		return 0;
+	if (!mock_domain_is_paging(domain))
+		return -EINVAL;
+	/* uAPI: a dirty-tracking domain refuses devices that can't track. */
+	if (domain->ops == &mock_domain_dirty_ops &&
+	    (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
+		return -EINVAL;
+	return 0;
+}
+
+static const struct iommu_dev_ops mock_dev_ops = {
+	.name = "iommufd_mock",
+	.hw_info = mock_dev_hw_info,
+	.capable = mock_dev_capable,
+	.domain_alloc_paging_flags = mock_domain_alloc_paging_flags,
+	.domain_alloc_nested = mock_domain_alloc_nested,
+	.attach_dev = mock_dev_attach,
+};
+
+struct mock_dev *mock_dev_from_dev(struct iommu_dev *dev)
+{
+	return dev->ops == &mock_dev_ops ? to_mock_dev(dev) : NULL;
+}
+
+struct mock_dev *mock_dev_create(uint32_t dev_flags)
+{
+	const uint32_t valid_flags = MOCK_FLAGS_DEVICE_NO_DIRTY |
+				     MOCK_FLAGS_DEVICE_HUGE_IOVA |
+				     MOCK_FLAGS_DEVICE_PASID;
+	struct mock_dev *mdev;
+	int rc;
+
+	if (dev_flags & ~valid_flags)
+		return ERR_PTR(-EINVAL);
+	mdev = calloc(1, sizeof(*mdev));
+	if (!mdev)
+		return ERR_PTR(-ENOMEM);
+	mdev->flags = dev_flags;
+	for (unsigned int i = 0; i < MOCK_DEV_CACHE_NUM; i++)
+		mdev->cache[i] = IOMMU_TEST_DEV_CACHE_DEFAULT;
+	mdev->dev.ops = &mock_dev_ops;
+	mdev->dev.priv = mdev;
+	if (dev_flags & MOCK_FLAGS_DEVICE_PASID)
+		mdev->dev.max_pasids = 1u << MOCK_PASID_WIDTH;
+	rc = iommu_dev_add(&mdev->dev, NULL);
+	if (rc) {
+		free(mdev);
+		return ERR_PTR(rc);
+	}
+	return mdev;
+}
+
+void mock_dev_destroy(struct mock_dev *mdev)
+{
+	iommu_dev_remove(&mdev->dev);
+	free(mdev);
+}
