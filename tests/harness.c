@@ -14,6 +14,11 @@
 
 #define EXIT_SKIP 77
 
+#if defined(__SANITIZE_ADDRESS__)
+int __lsan_do_recoverable_leak_check(void);
+#define HAVE_LSAN 1
+#endif
+
 static struct test_case *tests_head, **tests_tail = &tests_head;
 static unsigned int ntests;
 
@@ -72,6 +77,13 @@ static int run_one(struct test_case *tc, unsigned int timeout_s)
 		alarm(tc->timeout_s ? tc->timeout_s : timeout_s);
 		tc->fn();
 		fflush(stdout);
+#ifdef HAVE_LSAN
+		/* Tests end with _exit: ask LeakSanitizer here, per test. */
+		if (__lsan_do_recoverable_leak_check()) {
+			fprintf(stderr, "  FAIL: memory leaked (report above)\n");
+			_exit(1);
+		}
+#endif
 		_exit(0);
 	}
 	setpgid(pid, pid);

@@ -395,9 +395,6 @@ int iommufd_fops_open(const char *path, int flags)
 	struct ufile *f;
 	int fd;
 
-	if ((flags & O_ACCMODE) != O_RDWR && (flags & O_ACCMODE) != O_RDONLY &&
-	    (flags & O_ACCMODE) != O_WRONLY)
-		return -EINVAL;
 	ictx = calloc(1, sizeof(*ictx));
 	f = calloc(1, sizeof(*f));
 	if (!ictx || !f) {
