@@ -94,6 +94,7 @@ struct iommufd_ucmd {
 	struct iommufd_ctx *ictx;
 	void *ubuffer;			/* the caller's struct */
 	uint32_t user_size;		/* its size as the caller gave it */
+	unsigned long cmd_num;		/* the ioctl request number */
 	void *cmd;			/* our zero-extended copy */
 	struct iommufd_object *new_obj;	/* finalized on success, else aborted */
 };

@@ -24,6 +24,9 @@
 #include "iommufd_test.h"
 #include "util/caps.h"
 
+/* Smallest page size of any Linux target: a unit that faults as a whole. */
+#define UIOMMU_UACCESS_PAGE 4096u
+
 /* Object ids stay below 2^31, like the kernel's xa_limit_31b. */
 #define IOMMUFD_ID_LIMIT 0x7fffffffu
 
@@ -300,16 +303,62 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
 };
 
+/*
+ * Read the caller's struct into @buf with the kernel's checks, in the
+ * kernel's order: unreadable size (EFAULT), wrong command encoding (ENOTTY),
+ * size below the minimum (EINVAL), non-zero unknown tail (E2BIG).  The
+ * common case costs one copy: everything up to the end of the struct's first
+ * page is read at once, since a page is readable as a whole or not at all.
+ */
+static int iommufd_ucmd_fetch(struct iommufd_ucmd *ucmd,
+			      const struct iommufd_ioctl_op *op,
+			      union ucmd_buffer *buf)
+{
+	uintptr_t uaddr = (uintptr_t)ucmd->ubuffer;
+	size_t in_page = UIOMMU_UACCESS_PAGE - (uaddr & (UIOMMU_UACCESS_PAGE - 1));
+	size_t got = min_t(size_t, in_page, sizeof(*buf));
+	size_t want;
+
+	if (got < sizeof(ucmd->user_size))
+		got = sizeof(ucmd->user_size);
+	if (copy_from_user(buf, ucmd->ubuffer, got))
+		return -EFAULT;
+	memcpy(&ucmd->user_size, buf, sizeof(ucmd->user_size));
+	if (op->ioctl_num != ucmd->cmd_num || !op->execute)
+		return -ENOTTY;
+	if (ucmd->cmd_num == IOMMU_TEST_CMD && !iommufd_test_enabled())
+		return -ENOTTY;
+	if (ucmd->user_size < op->min_size)
+		return -EINVAL;
+	want = min_t(size_t, ucmd->user_size, op->size);
+	if (want > got &&
+	    copy_from_user((char *)buf + got, (char *)ucmd->ubuffer + got,
+			   want - got))
+		return -EFAULT;
+	if (want < sizeof(*buf))
+		memset((char *)buf + want, 0, sizeof(*buf) - want);
+	if (ucmd->user_size > op->size) {
+		int zero = check_zeroed_user((char *)ucmd->ubuffer + op->size,
+					     ucmd->user_size - op->size);
+
+		if (zero <= 0)
+			return zero ? zero : -E2BIG;
+	}
+	ucmd->cmd = buf;
+	return 0;
+}
+
 static long iommufd_fops_ioctl(struct ufile *f, unsigned long cmd, void *arg)
 {
 	struct iommufd_ctx *ictx = f->priv;
 	const struct iommufd_ioctl_op *op;
-	struct iommufd_ucmd ucmd = { .ictx = ictx, .ubuffer = arg };
+	struct iommufd_ucmd ucmd = { .ictx = ictx, .ubuffer = arg, .cmd_num = cmd };
 	union ucmd_buffer buf;
 	unsigned int nr = _IOC_NR(cmd);
 	long ret;
 
-	if (_IOC_TYPE(cmd) != IOMMUFD_TYPE || nr < IOMMUFD_CMD_BASE ||
+	/* uAPI: only the number is range-checked; the type must then match. */
+	if (nr < IOMMUFD_CMD_BASE ||
 	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(iommufd_ioctl_ops)) {
 		if (!iommufd_vfio_ioctl)
 			return -ENOTTY;
@@ -318,18 +367,8 @@ static long iommufd_fops_ioctl(struct ufile *f, unsigned long cmd, void *arg)
 		iommufd_ctx_unlock(ictx);
 		return ret;
 	}
-	if (copy_from_user(&ucmd.user_size, arg, sizeof(ucmd.user_size)))
-		return -EFAULT;
 	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
-	if (op->ioctl_num != cmd || !op->execute)
-		return -ENOTTY;
-	if (cmd == IOMMU_TEST_CMD && !iommufd_test_enabled())
-		return -ENOTTY;
-	if (ucmd.user_size < op->min_size)
-		return -EINVAL;
-	ucmd.cmd = &buf;
-	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
-				    ucmd.user_size);
+	ret = iommufd_ucmd_fetch(&ucmd, op, &buf);
 	if (ret)
 		return ret;
 
