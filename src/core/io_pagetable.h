@@ -88,6 +88,18 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 unsigned int iopt_pin_refs(uintptr_t va);
 /* Is any byte of [va, va + length) pinned? */
 bool iopt_range_pinned(uintptr_t va, uint64_t length);
+/*
+ * The lowest pinned run inside [va, va + length), clipped to it, as
+ * [*start, *last]: true, or false when nothing there is pinned.
+ */
+bool iopt_first_pinned(uintptr_t va, uint64_t length, uintptr_t *start,
+		       uintptr_t *last);
+/*
+ * Called after pins on [va, va + length) were dropped (part of it may still
+ * be pinned by others), with no uiommu lock but the caller's context lock
+ * held.  The shim sets it to finish munmap()s it deferred.
+ */
+extern void (*iopt_unpinned_hook)(uintptr_t va, uint64_t length);
 
 /*
  * The "physical" identity of the caller's address @va: @va itself, except

@@ -355,11 +355,38 @@ static int pin_registry_add(uintptr_t va, uint64_t length)
 	return rc;
 }
 
+void (*iopt_unpinned_hook)(uintptr_t va, uint64_t length);
+
 static void pin_registry_sub(uintptr_t va, uint64_t length)
 {
+	void (*hook)(uintptr_t, uint64_t);
+
 	pthread_mutex_lock(&pin_registry_lock);
 	span_sub(&pin_registry, va, va + length - 1, NULL, NULL);
 	pthread_mutex_unlock(&pin_registry_lock);
+	hook = __atomic_load_n(&iopt_unpinned_hook, __ATOMIC_ACQUIRE);
+	if (hook)
+		hook(va, length);
+}
+
+bool iopt_first_pinned(uintptr_t va, uint64_t length, uintptr_t *start,
+		       uintptr_t *last)
+{
+	struct interval_tree_node *n;
+	uint64_t end_last;
+
+	if (!length)
+		return false;
+	if (check_add_overflow_u64(va, length - 1, &end_last))
+		end_last = UINT64_MAX;
+	pthread_mutex_lock(&pin_registry_lock);
+	n = interval_tree_iter_first(&pin_registry, va, end_last);
+	if (n) {
+		*start = n->start < va ? va : n->start;
+		*last = n->last > end_last ? end_last : n->last;
+	}
+	pthread_mutex_unlock(&pin_registry_lock);
+	return n;
 }
 
 unsigned int iopt_pin_refs(uintptr_t va)

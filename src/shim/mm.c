@@ -1,0 +1,160 @@
+/*
+ * mm.c - keep pinned memory alive when the program unmaps it.
+ *
+ * The kernel's IOMMU holds a reference on every pinned page, so a program
+ * may munmap() a buffer that is still mapped in an IOAS and DMA keeps
+ * reaching the same pages.  In uiommu a page's "physical address" is its
+ * address in this process, so the shim defers munmap() of pinned pages:
+ * the unpinned parts of the range are unmapped at once, the pinned parts
+ * stay mapped (the program must not touch them, as after a real munmap) and
+ * are unmapped when their last pin goes (iopt_unpinned_hook).
+ *
+ * Invariants: deferred ranges are page aligned and never overlap (a second
+ * munmap over a deferred range merges into it); a deferred range is unmapped
+ * once, when no byte of it is pinned any more, and forgotten at that moment
+ * so a later mapping at the same address is never touched.
+ *
+ * Not covered (docs/status.md): mremap() and madvise(MADV_DONTNEED) of
+ * pinned memory, and mmap(MAP_FIXED) over a deferred range.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/io_pagetable.h"
+#include "util/compiler.h"
+#include "util/interval_tree.h"
+
+struct deferred_unmap {
+	struct interval_tree_node node;
+	struct deferred_unmap *next;	/* on a local list once removed */
+};
+
+/* Leaf lock; taken after none of uiommu's other locks but the context's. */
+static pthread_mutex_t deferred_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct interval_tree_root deferred_tree = INTERVAL_TREE_ROOT_INIT;
+
+static long sys_munmap(uintptr_t addr, uintptr_t len)
+{
+	return syscall(SYS_munmap, addr, len);
+}
+
+static uintptr_t page_size(void)
+{
+	static uintptr_t ps;
+
+	if (!ps)
+		ps = sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+/* Remember [start, last] as unmapped by the program but kept for DMA. */
+static void deferred_add(struct deferred_unmap *d, uintptr_t start,
+			 uintptr_t last)
+{
+	struct deferred_unmap *merged = NULL;
+	struct interval_tree_node *n;
+
+	pthread_mutex_lock(&deferred_lock);
+	while ((n = interval_tree_iter_first(&deferred_tree, start, last))) {
+		struct deferred_unmap *old = container_of(n, struct deferred_unmap,
+							  node);
+
+		interval_tree_remove(n, &deferred_tree);
+		start = min_t(uintptr_t, start, n->start);
+		last = max_t(uintptr_t, last, n->last);
+		old->next = merged;
+		merged = old;
+	}
+	d->node.start = start;
+	d->node.last = last;
+	interval_tree_insert(&d->node, &deferred_tree);
+	pthread_mutex_unlock(&deferred_lock);
+	while (merged) {
+		struct deferred_unmap *next = merged->next;
+
+		free(merged);
+		merged = next;
+	}
+}
+
+static void shim_unpinned(uintptr_t va, uint64_t length)
+{
+	struct deferred_unmap *done = NULL;
+	struct interval_tree_node *n, *next;
+	uint64_t last;
+
+	if (!length || check_add_overflow_u64(va, length - 1, &last))
+		return;
+	pthread_mutex_lock(&deferred_lock);
+	for (n = interval_tree_iter_first(&deferred_tree, va, last); n; n = next) {
+		struct deferred_unmap *d = container_of(n, struct deferred_unmap,
+							node);
+
+		next = interval_tree_iter_next(n, va, last);
+		if (iopt_range_pinned(n->start, n->last - n->start + 1))
+			continue;
+		interval_tree_remove(n, &deferred_tree);
+		d->next = done;
+		done = d;
+	}
+	pthread_mutex_unlock(&deferred_lock);
+	while (done) {
+		struct deferred_unmap *d = done;
+
+		done = d->next;
+		sys_munmap(d->node.start, d->node.last - d->node.start + 1);
+		free(d);
+	}
+}
+
+__attribute__((constructor)) static void shim_mm_init(void)
+{
+	__atomic_store_n(&iopt_unpinned_hook, shim_unpinned, __ATOMIC_RELEASE);
+}
+
+__uiommu_public int munmap(void *addr, size_t len)
+{
+	uintptr_t ps = page_size(), start = (uintptr_t)addr, end, cursor;
+	uintptr_t pstart, plast;
+	long ret;
+
+	/* Bad arguments, and the common case of nothing pinned: the kernel. */
+	if (!len || (start & (ps - 1)) || start + len < start ||
+	    !iopt_first_pinned(start, len, &pstart, &plast)) {
+		ret = sys_munmap(start, len);
+		return ret < 0 ? -1 : 0;
+	}
+	end = ALIGN_UP(start + len, ps);
+	if (end < start) {
+		errno = EINVAL;
+		return -1;
+	}
+	cursor = start;
+	while (cursor < end &&
+	       iopt_first_pinned(cursor, end - cursor, &pstart, &plast)) {
+		struct deferred_unmap *d = malloc(sizeof(*d));
+
+		pstart = ALIGN_DOWN(pstart, ps);
+		plast = ALIGN_UP(plast + 1, ps) - 1;
+		if (!d) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if (pstart > cursor && sys_munmap(cursor, pstart - cursor) < 0) {
+			free(d);
+			return -1;
+		}
+		deferred_add(d, pstart, plast);
+		cursor = plast + 1;
+	}
+	if (cursor < end && sys_munmap(cursor, end - cursor) < 0)
+		return -1;
+	/* A pin may have gone between the checks above: settle it now. */
+	shim_unpinned(start, end - start);
+	return 0;
+}
