@@ -10,7 +10,10 @@ test:
 	@./scripts/test.sh
 
 demo: all
+	@echo "== uiommu run -- build/examples/ioas_demo"
 	@./build/src/cli/uiommu run -- ./build/examples/ioas_demo
+	@echo; echo "== uiommu run -- build/examples/mock_dma_demo"
+	@./build/src/cli/uiommu run -- ./build/examples/mock_dma_demo
 
 bench:
 	@./scripts/deps.sh
