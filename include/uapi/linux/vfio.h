@@ -166,7 +166,7 @@ struct vfio_region_info_cap_type {
 };
 
 /* Region types. */
-#define VFIO_REGION_TYPE_PCI_VENDOR_TYPE	(1 << 31)	/* | vendor id */
+#define VFIO_REGION_TYPE_PCI_VENDOR_TYPE	(1U << 31)	/* | vendor id; unsigned: 1 << 31 overflows int */
 #define VFIO_REGION_TYPE_PCI_VENDOR_MASK	(0xffff)
 #define VFIO_REGION_TYPE_GFX			(1)
 #define VFIO_REGION_TYPE_CCW			(2)
