@@ -100,13 +100,12 @@ static void *big_alloc(size_t len)
 /* --- setups --------------------------------------------------------------- */
 
 static const char *const decls[][2] = {
-	/* unit declaration, IOTLB-off variant */
-	{ "unit vtd type=vtd nest dirty", "unit vtd type=vtd nest iotlb=0" },
-	{ "unit amd type=amd nest dirty", "unit amd type=amd nest iotlb=0" },
-	{ "unit smmuv3 type=smmuv3 nest dirty",
-	  "unit smmuv3 type=smmuv3 nest iotlb=0" },
-	{ "unit riscv type=riscv nest dirty",
-	  "unit riscv type=riscv nest iotlb=0" },
+    /* unit declaration, IOTLB-off variant */
+    {"unit vtd type=vtd nest dirty", "unit vtd type=vtd nest iotlb=0"},
+    {"unit amd type=amd nest dirty", "unit amd type=amd nest iotlb=0"},
+    {"unit smmuv3 type=smmuv3 nest dirty",
+     "unit smmuv3 type=smmuv3 nest iotlb=0"},
+    {"unit riscv type=riscv nest dirty", "unit riscv type=riscv nest iotlb=0"},
 };
 
 static struct iommu_unit *unit_make(const char *decl)
@@ -130,8 +129,8 @@ static struct iommu_domain *domain_make(struct iommu_unit *u,
 					unsigned int stage, uint64_t pages)
 {
 	struct iommu_domain *d = iommu_unit_domain_alloc_paging(
-		u, stage == 1 ? IOMMU_UNIT_DOMAIN_STAGE1 :
-				IOMMU_UNIT_DOMAIN_STAGE2);
+	    u,
+	    stage == 1 ? IOMMU_UNIT_DOMAIN_STAGE1 : IOMMU_UNIT_DOMAIN_STAGE2);
 	struct pt_table *pt;
 
 	if (IS_ERR(d)) {
@@ -196,7 +195,7 @@ static uint32_t *rand_idx;
 
 static void bench_random(void)
 {
-	static const uint64_t sizes[] = { 1024, 65536, 1048576 };
+	static const uint64_t sizes[] = {1024, 65536, 1048576};
 	uint64_t ops = quick ? 1000000 : 10000000;
 
 	for (size_t t = 0; t < 4; t++) {
@@ -208,34 +207,31 @@ static void bench_random(void)
 					continue;
 				for (int on = 1; on >= 0; on--) {
 					struct iommu_unit *u =
-						unit_make(decls[t][!on]);
+					    unit_make(decls[t][!on]);
 					struct iommu_domain *d =
-						domain_make(u, stage, pages);
+					    domain_make(u, stage, pages);
 					struct iommu_xlate x;
 					uint64_t acc = 0, mask = pages - 1;
 					double t0;
 
 					iommu_unit_attach(u, RID, 0, d, 0);
 					iommu_dma_begin();
-					for (uint64_t i = 0; i < pages && i < ops;
-					     i++)
+					for (uint64_t i = 0;
+					     i < pages && i < ops; i++)
 						iommu_translate(
-							u, RID, 0,
-							IOVA_BASE + i * PG, 8,
-							IOMMU_ACC_READ, &x,
-							NULL);
+						    u, RID, 0,
+						    IOVA_BASE + i * PG, 8,
+						    IOMMU_ACC_READ, &x, NULL);
 					t0 = now_ns();
 					for (uint64_t i = 0; i < ops; i++) {
-						uint64_t p = rand_idx[i &
-								      (NRAND -
-								       1)] &
-							     mask;
+						uint64_t p =
+						    rand_idx[i & (NRAND - 1)] &
+						    mask;
 
 						iommu_translate(
-							u, RID, 0,
-							IOVA_BASE + p * PG + 8,
-							8, IOMMU_ACC_READ, &x,
-							NULL);
+						    u, RID, 0,
+						    IOVA_BASE + p * PG + 8, 8,
+						    IOMMU_ACC_READ, &x, NULL);
 						acc += x.phys;
 					}
 					t0 = now_ns() - t0;
@@ -296,7 +292,7 @@ static void radix_free(struct radix *n, int l)
 
 static void bench_radix(void)
 {
-	static const uint64_t sizes[] = { 1024, 65536, 1048576 };
+	static const uint64_t sizes[] = {1024, 65536, 1048576};
 	uint64_t ops = quick ? 1000000 : 10000000;
 
 	for (size_t s = 0; s < 3; s++) {
@@ -307,7 +303,7 @@ static void bench_radix(void)
 		for (uint64_t i = 0; i < pages; i++)
 			radix_insert(root, IOVA_BASE + i * PG,
 				     (uintptr_t)host +
-					     (i * 7 % HOST_PAGES) * PG);
+					 (i * 7 % HOST_PAGES) * PG);
 		t0 = now_ns();
 		for (uint64_t i = 0; i < ops; i++) {
 			uint64_t p = rand_idx[i & (NRAND - 1)] & mask;
@@ -321,7 +317,8 @@ static void bench_radix(void)
 	}
 }
 
-/* --- nested ---------------------------------------------------------------- */
+/* --- nested ----------------------------------------------------------------
+ */
 
 #define GUEST_IPA 0x40000000ull
 #define DATA_IPA 0x80000000ull
@@ -351,21 +348,20 @@ static void gmap(struct gmem *g, const struct pt_format *f, uint64_t root,
 	uint64_t table = root;
 
 	for (;;) {
-		uint64_t *pte = (uint64_t *)(g->host + table - GUEST_IPA +
-					     8ull * pt_format_index(f, level,
-								    iova));
+		uint64_t *pte =
+		    (uint64_t *)(g->host + table - GUEST_IPA +
+				 8ull * pt_format_index(f, level, iova));
 		struct pt_entry_info info;
 
 		if (level == 0) {
 			*pte = f->ops->make_leaf(
-				f, 0, oa, 12,
-				pt_prot_normalize(f, PT_PROT_READ |
-							     PT_PROT_WRITE));
+			    f, 0, oa, 12,
+			    pt_prot_normalize(f, PT_PROT_READ | PT_PROT_WRITE));
 			return;
 		}
 		if (!*pte)
 			*pte = f->ops->make_table(
-				f, level, galloc(g, 1ull << f->table_lg2));
+			    f, level, galloc(g, 1ull << f->table_lg2));
 		pt_format_decode(f, level, *pte, &info);
 		table = info.addr;
 		level = info.next_level;
@@ -382,11 +378,11 @@ static void bench_nested(void)
 		for (int on = 1; on >= 0; on--) {
 			struct iommu_unit *u = unit_make(decls[t][!on]);
 			struct iommu_domain *parent =
-				iommu_unit_domain_alloc_paging(
-					u, IOMMU_UNIT_DOMAIN_NEST_PARENT);
+			    iommu_unit_domain_alloc_paging(
+				u, IOMMU_UNIT_DOMAIN_NEST_PARENT);
 			const struct pt_format *f = iommu_unit_format(u, 1);
-			struct gmem g = { .size = 64ull << 20 };
-			struct iommu_nested_s1 s1 = { 0 };
+			struct gmem g = {.size = 64ull << 20};
+			struct iommu_nested_s1 s1 = {0};
 			struct iommu_domain *nested;
 			struct iommu_xlate x;
 			uint64_t acc = 0;
@@ -420,8 +416,8 @@ static void bench_nested(void)
 						8, IOMMU_ACC_READ, &x, NULL);
 			t0 = now_ns();
 			for (uint64_t i = 0; i < ops; i++) {
-				uint64_t p = rand_idx[i & (NRAND - 1)] &
-					     (pages - 1);
+				uint64_t p =
+				    rand_idx[i & (NRAND - 1)] & (pages - 1);
 
 				iommu_translate(u, RID, 0,
 						IOVA_BASE + p * PG + 8, 8,
@@ -443,11 +439,12 @@ static void bench_nested(void)
 	}
 }
 
-/* --- invalidation ---------------------------------------------------------- */
+/* --- invalidation ----------------------------------------------------------
+ */
 
 static void bench_invalidate(void)
 {
-	static const unsigned int range_lg2[] = { 0, 4, 9, 18 };
+	static const unsigned int range_lg2[] = {0, 4, 9, 18};
 	const uint64_t pages = 4096;
 	uint64_t ops = quick ? 2000 : 20000;
 	struct iommu_unit *u = unit_make(decls[0][0]);
@@ -457,8 +454,8 @@ static void bench_invalidate(void)
 
 	iommu_unit_attach(u, RID, 0, d, 0);
 	for (size_t k = 0; k < 5; k++) {
-		struct iommu_inv inv = { .tag = tag,
-					 .pasid = IOMMU_INV_ANY_PASID };
+		struct iommu_inv inv = {.tag = tag,
+					.pasid = IOMMU_INV_ANY_PASID};
 		char name[64];
 		double total = 0;
 
@@ -477,10 +474,9 @@ static void bench_invalidate(void)
 			/* Refill a few entries so the scan has work. */
 			iommu_dma_begin();
 			for (int j = 0; j < 8; j++)
-				iommu_translate(u, RID, 0,
-						IOVA_BASE +
-							(rnd() % pages) * PG,
-						8, IOMMU_ACC_READ, &x, NULL);
+				iommu_translate(
+				    u, RID, 0, IOVA_BASE + (rnd() % pages) * PG,
+				    8, IOMMU_ACC_READ, &x, NULL);
 			iommu_dma_end();
 			inv.iova = IOVA_BASE + (rnd() % pages) * PG;
 			inv.iova &= ~((PG << range_lg2[k < 4 ? k : 0]) - 1);
@@ -494,21 +490,23 @@ static void bench_invalidate(void)
 	{
 		double t0 = now_ns();
 		uint64_t n = quick ? 200 : 2000;
-		struct iommu_inv inv = { .granule = IOMMU_INV_RANGE,
-					 .tag = tag,
-					 .pasid = IOMMU_INV_ANY_PASID,
-					 .iova = IOVA_BASE, .len = PG };
+		struct iommu_inv inv = {.granule = IOMMU_INV_RANGE,
+					.tag = tag,
+					.pasid = IOMMU_INV_ANY_PASID,
+					.iova = IOVA_BASE,
+					.len = PG};
 
 		for (uint64_t i = 0; i < n; i++)
 			iommu_unit_flush_and_wait(u, &inv);
-		emit("flush_and_wait_page", "vtd", NULL, 1, 1, now_ns() - t0,
-		     n, 0);
+		emit("flush_and_wait_page", "vtd", NULL, 1, 1, now_ns() - t0, n,
+		     0);
 	}
 	iommu_unit_destroy(u);
 	d->ops->free(d);
 }
 
-/* --- DMA vs memcpy --------------------------------------------------------- */
+/* --- DMA vs memcpy ---------------------------------------------------------
+ */
 
 static void bench_dma(void)
 {
@@ -525,8 +523,7 @@ static void bench_dma(void)
 		memcpy(host + ((i % 256) * 7 % HOST_PAGES) * PG, buf, PG);
 		sink += host[i % 256];
 	}
-	emit("baseline_memcpy_4k", NULL, NULL, 256, -1, now_ns() - t0, ops,
-	     0);
+	emit("baseline_memcpy_4k", NULL, NULL, 256, -1, now_ns() - t0, ops, 0);
 	t0 = now_ns();
 	for (uint64_t i = 0; i < ops; i++)
 		iommu_dma_write(u, RID, 0, IOVA_BASE + (i % 256) * PG, buf, PG,

@@ -69,8 +69,8 @@ int iommu_dma_read(struct iommu_unit *u, uint32_t rid, uint32_t pasid,
 }
 
 int iommu_dma_write(struct iommu_unit *u, uint32_t rid, uint32_t pasid,
-		    uint64_t iova, const void *buf, size_t len,
-		    uint32_t access, struct iommu_dma_result *res)
+		    uint64_t iova, const void *buf, size_t len, uint32_t access,
+		    struct iommu_dma_result *res)
 {
 	return dma_one(u, rid, pasid, iova, (char *)buf, len, true, access,
 		       res);

@@ -24,8 +24,8 @@ struct iommu_unit;
 
 /* Outcome of a DMA call (optional). */
 struct iommu_dma_result {
-	size_t done;			  /* bytes transferred */
-	struct iommu_fault_record fault;  /* when the call failed on a fault */
+	size_t done;			 /* bytes transferred */
+	struct iommu_fault_record fault; /* when the call failed on a fault */
 };
 
 /*
@@ -38,8 +38,8 @@ int iommu_dma_read(struct iommu_unit *u, uint32_t rid, uint32_t pasid,
 		   uint64_t iova, void *buf, size_t len, uint32_t access,
 		   struct iommu_dma_result *res);
 int iommu_dma_write(struct iommu_unit *u, uint32_t rid, uint32_t pasid,
-		    uint64_t iova, const void *buf, size_t len,
-		    uint32_t access, struct iommu_dma_result *res);
+		    uint64_t iova, const void *buf, size_t len, uint32_t access,
+		    struct iommu_dma_result *res);
 
 /* One piece of a scatter-gather list in IOVA space. */
 struct iommu_dma_sg {

@@ -30,10 +30,7 @@ static inline void cpu_relax(void)
 #endif
 }
 
-#define WORD_PASID_MASK ((1u << 20) - 1)
-
-int iotlb_init(struct iotlb *t, uint32_t entries, unsigned int ways,
-	       bool nest)
+int iotlb_init(struct iotlb *t, uint32_t entries, unsigned int ways, bool nest)
 {
 	size_t bytes;
 
@@ -94,7 +91,7 @@ bool iotlb_fill(struct iotlb *t, uint64_t gen, uint32_t tag, uint32_t s2tag,
 	unsigned int lg2 = iotlb_block_lg2(b);
 	uint64_t block = iova >> lg2;
 	struct iotlb_entry *set =
-		&t->e[(size_t)iotlb_hash(t, block, b) * t->ways];
+	    &t->e[(size_t)iotlb_hash(t, block, b) * t->ways];
 	uint64_t id = iotlb_id(tag, pasid, b, perm);
 	struct iotlb_entry *e = NULL;
 	uint32_t seq;
@@ -138,11 +135,11 @@ bool iotlb_fill(struct iotlb *t, uint64_t gen, uint32_t tag, uint32_t s2tag,
 }
 
 struct inv_key {
-	uint32_t tag;		/* 0: any */
-	uint32_t pasid;		/* IOMMU_INV_ANY_PASID: any */
-	uint64_t start, last;	/* address range; ignored when all */
-	bool all;		/* every address */
-	bool s2;		/* also nested entries with s2tag == tag */
+	uint32_t tag;	      /* 0: any */
+	uint32_t pasid;	      /* IOMMU_INV_ANY_PASID: any */
+	uint64_t start, last; /* address range; ignored when all */
+	bool all;	      /* every address */
+	bool s2;	      /* also nested entries with s2tag == tag */
 };
 
 /* Does a snapshot of an entry match? */
@@ -248,11 +245,11 @@ void iotlb_invalidate(struct iotlb *t, uint32_t tag, uint32_t pasid,
 		      uint64_t iova, uint64_t len, bool s2)
 {
 	struct inv_key k = {
-		.tag = tag,
-		.pasid = pasid,
-		.start = iova,
-		.all = !len || !tag,
-		.s2 = s2,
+	    .tag = tag,
+	    .pasid = pasid,
+	    .start = iova,
+	    .all = !len || !tag,
+	    .s2 = s2,
 	};
 	uint32_t used;
 

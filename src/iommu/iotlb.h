@@ -7,7 +7,8 @@
  * 1 GiB (the largest not bigger than the leaf, and for nested translations
  * not bigger than the stage-2 leaf) around the address looked up, so every
  * entry is found by probing at most three block sizes, and an invalidation
- * of a range finds every entry meeting it.  An entry records the block's
+ * of a range finds every entry meeting it.  The set of an entry depends on
+ * its block only, not on its tag.  An entry records the block's
  * host address and the access it allows (IOMMU_ACC_* plus IOTLB_PERM_USER
  * and IOTLB_PERM_DIRTY_OK: a write needs no dirty-bit update).
  *
@@ -17,9 +18,10 @@
  * Concurrency: each entry has a sequence count; lookups read an entry
  * (acquire loads) between two loads of it and ignore it when it changed or
  * is odd.  Writers (fill, invalidate) own an entry while its count is odd
- * (compare-and-exchange) and write its fields with release stores.  A fill races with invalidations through a generation count,
- * bumped when an invalidation starts and when it ends, and a count of
- * invalidations in progress: a walker takes iotlb_gen() before it reads
+ * (compare-and-exchange) and write its fields with release stores.  A fill
+ * races with invalidations through a generation count, bumped when an
+ * invalidation starts and when it ends, and a count of invalidations in
+ * progress: a walker takes iotlb_gen() before it reads
  * page tables (or IOTLB entries: nested walks build on cached stage-2
  * entries), and iotlb_fill() drops the entry when an invalidation is in
  * progress or started since then.  Hence, after iotlb_invalidate() returns,
@@ -36,8 +38,8 @@
 #include "util/compiler.h"
 
 enum {
-	IOTLB_PERM_USER = 1u << 4,	/* unprivileged access allowed */
-	IOTLB_PERM_DIRTY_OK = 1u << 5,	/* write allowed without dirty update */
+	IOTLB_PERM_USER = 1u << 4,     /* unprivileged access allowed */
+	IOTLB_PERM_DIRTY_OK = 1u << 5, /* write allowed without dirty update */
 	IOTLB_PERM_MASK = 0x3f,
 };
 
@@ -57,10 +59,10 @@ static inline unsigned int iotlb_block_lg2(unsigned int b)
  */
 struct iotlb_entry {
 	uint32_t seq;
-	uint32_t s2tag;		/* nested: the stage-2 tag; else 0 */
+	uint32_t s2tag; /* nested: the stage-2 tag; else 0 */
 	uint64_t id;
-	uint64_t block;		/* iova >> block_lg2 */
-	uint64_t phys;		/* host address of the block */
+	uint64_t block; /* iova >> block_lg2 */
+	uint64_t phys;	/* host address of the block */
 };
 
 #define IOTLB_W_PASID_MASK ((1u << 20) - 1)
@@ -80,28 +82,27 @@ static inline uint64_t iotlb_id(uint32_t tag, uint32_t pasid, unsigned int b,
 }
 
 struct iotlb {
-	struct iotlb_entry *e;	/* nr_sets * ways, a set contiguous */
+	struct iotlb_entry *e; /* nr_sets * ways, a set contiguous */
 	uint32_t set_mask;
 	uint8_t set_bits;
 	uint8_t ways;
-	uint32_t used_blocks;	/* block sizes ever filled (bitmap) */
-	uint64_t gen;		/* invalidation starts and ends */
-	uint32_t active;	/* invalidations in progress */
-	uint32_t victim;	/* replacement hint */
-	bool nest;		/* stage-2 invalidations scan for nested */
+	uint32_t used_blocks; /* block sizes ever filled (bitmap) */
+	uint64_t gen;	      /* invalidation starts and ends */
+	uint32_t active;      /* invalidations in progress */
+	uint32_t victim;      /* replacement hint */
+	bool nest;	      /* stage-2 invalidations scan for nested */
 };
 
 /* What a lookup found. */
 struct iotlb_hit {
-	uintptr_t phys;		/* host address of the looked-up iova */
-	uint64_t block_end;	/* first iova after the block (0: wraps) */
-	uint32_t perm;		/* IOMMU_ACC_* | IOTLB_PERM_* */
-	uint8_t block_lg2;	/* size of the block */
+	uintptr_t phys;	    /* host address of the looked-up iova */
+	uint64_t block_end; /* first iova after the block (0: wraps) */
+	uint32_t perm;	    /* IOMMU_ACC_* | IOTLB_PERM_* */
+	uint8_t block_lg2;  /* size of the block */
 };
 
 /* 0, or -ENOMEM / -EINVAL (entries not a power of two >= ways). */
-int iotlb_init(struct iotlb *t, uint32_t entries, unsigned int ways,
-	       bool nest);
+int iotlb_init(struct iotlb *t, uint32_t entries, unsigned int ways, bool nest);
 void iotlb_destroy(struct iotlb *t);
 
 static inline uint64_t iotlb_gen(const struct iotlb *t)
@@ -129,7 +130,7 @@ static inline bool iotlb_probe(const struct iotlb *t, uint32_t tag,
 	unsigned int lg2 = iotlb_block_lg2(b);
 	uint64_t block = iova >> lg2;
 	const struct iotlb_entry *e =
-		&t->e[(size_t)iotlb_hash(t, block, b) * t->ways];
+	    &t->e[(size_t)iotlb_hash(t, block, b) * t->ways];
 	const struct iotlb_entry *end = e + t->ways;
 	uint64_t want = iotlb_id(tag, pasid, b, 0);
 

@@ -49,8 +49,8 @@ static inline uint32_t stage_perm(const struct pt_format *f, uint32_t prot)
 		p |= IOMMU_ACC_READ;
 	if (prot & PT_PROT_WRITE)
 		p |= IOMMU_ACC_WRITE;
-	if ((f->prot_mask & PT_PROT_EXEC) ? (prot & PT_PROT_EXEC) :
-					    (prot & PT_PROT_READ))
+	if ((f->prot_mask & PT_PROT_EXEC) ? (prot & PT_PROT_EXEC)
+					  : (prot & PT_PROT_READ))
 		p |= IOMMU_ACC_EXEC;
 	if (!(prot & PT_PROT_PRIV))
 		p |= IOTLB_PERM_USER;
@@ -69,17 +69,17 @@ static inline bool perm_ok(uint32_t perm, uint32_t access)
 /* Bytes from @iova to the end of its aligned 2^lg2 block, capped at @len. */
 static inline uint64_t span(uint64_t iova, unsigned int lg2, uint64_t len)
 {
-	uint64_t left = lg2 >= 64 ? UINT64_MAX - iova + 1 :
-				    (1ull << lg2) - (iova & ((1ull << lg2) - 1));
+	uint64_t left = lg2 >= 64
+			    ? UINT64_MAX - iova + 1
+			    : (1ull << lg2) - (iova & ((1ull << lg2) - 1));
 
 	return left && left < len ? left : len;
 }
 
 /* --- slot lookup ---------------------------------------------------------- */
 
-static inline const struct iommu_ste *ste_lookup(struct iommu_unit *u,
-						 uint32_t rid, uint32_t pasid,
-						 uint32_t *reason)
+static inline const struct iommu_ste *
+ste_lookup(struct iommu_unit *u, uint32_t rid, uint32_t pasid, uint32_t *reason)
 {
 	const struct iommu_ctx_bus *bus;
 	const struct iommu_ctx_slot *s;
@@ -98,8 +98,8 @@ static inline const struct iommu_ste *ste_lookup(struct iommu_unit *u,
 	}
 	bus = __atomic_load_n(&u->bus[rid >> 8], __ATOMIC_ACQUIRE);
 	if (unlikely(!bus)) {
-		*reason = pasid == IOMMU_NO_PASID ? IOMMU_FAULT_CTX_ABSENT :
-						    IOMMU_FAULT_PASID_ABSENT;
+		*reason = pasid == IOMMU_NO_PASID ? IOMMU_FAULT_CTX_ABSENT
+						  : IOMMU_FAULT_PASID_ABSENT;
 		return NULL;
 	}
 	s = &bus->slot[rid & 0xff];
@@ -125,16 +125,15 @@ static inline const struct iommu_ste *ste_lookup(struct iommu_unit *u,
 
 /* One stage's (or the combined) result of a walk. */
 struct xwalk {
-	uint64_t out;		/* output address of the iova */
-	uint8_t size_lg2;	/* the translation is linear over this block */
-	uint32_t perm;		/* IOMMU_ACC_* | IOTLB_PERM_* */
+	uint64_t out;	  /* output address of the iova */
+	uint8_t size_lg2; /* the translation is linear over this block */
+	uint32_t perm;	  /* IOMMU_ACC_* | IOTLB_PERM_* */
 };
 
 /* Per-request state of the slow path. */
 struct xreq {
 	struct iommu_unit *u;
-	uint32_t pasid;
-	uint64_t gen;		/* IOTLB generation before any table read */
+	uint64_t gen; /* IOTLB generation before any table read */
 	struct iommu_fault_record *rec;
 };
 
@@ -149,9 +148,9 @@ static void fault_set(struct xreq *r, uint32_t reason, uint8_t stage,
 
 static uint32_t walk_reason(int err)
 {
-	return err == -ERANGE ? IOMMU_FAULT_ADDR_SIZE :
-	       err == -EIO    ? IOMMU_FAULT_BAD_ENTRY :
-				IOMMU_FAULT_TRANSLATION;
+	return err == -ERANGE ? IOMMU_FAULT_ADDR_SIZE
+	       : err == -EIO  ? IOMMU_FAULT_BAD_ENTRY
+			      : IOMMU_FAULT_TRANSLATION;
 }
 
 /*
@@ -181,8 +180,9 @@ static int walk_own(struct xreq *r, struct iommu_udomain *ud, uint64_t addr,
 	} else if (access & IOMMU_ACC_WRITE) {
 		ret = pt_set_dirty(ud->pt, addr);
 		if (ret) {
-			fault_set(r, ret == -EPERM ? IOMMU_FAULT_PERMISSION :
-						     walk_reason(ret),
+			fault_set(r,
+				  ret == -EPERM ? IOMMU_FAULT_PERMISSION
+						: walk_reason(ret),
 				  ud->stage, w.level, addr);
 			return -EFAULT;
 		}
@@ -193,8 +193,8 @@ static int walk_own(struct xreq *r, struct iommu_udomain *ud, uint64_t addr,
 	return 0;
 }
 
-static void cache(struct xreq *r, uint32_t tag, uint32_t s2tag,
-		  uint32_t pasid, uint64_t iova, const struct xwalk *xw)
+static void cache(struct xreq *r, uint32_t tag, uint32_t s2tag, uint32_t pasid,
+		  uint64_t iova, const struct xwalk *xw)
 {
 	unsigned int b;
 	uint64_t off;
@@ -238,7 +238,7 @@ static int stage2(struct xreq *r, struct iommu_udomain *pd, uint64_t ipa,
 struct s1_fetch {
 	struct xreq *r;
 	struct iommu_udomain *pd;
-	uint64_t last_ipa;	/* address of the last entry fetched */
+	uint64_t last_ipa; /* address of the last entry fetched */
 	bool s2_fault;
 };
 
@@ -276,10 +276,10 @@ static int s1_set_dirty(struct xreq *r, const struct iommu_udomain *ud,
 	return -EAGAIN;
 }
 
-static int walk_nested(struct xreq *r, struct iommu_udomain *ud,
-		       uint64_t iova, uint32_t access, struct xwalk *out)
+static int walk_nested(struct xreq *r, struct iommu_udomain *ud, uint64_t iova,
+		       uint32_t access, struct xwalk *out)
 {
-	struct s1_fetch c = { .r = r, .pd = ud->parent };
+	struct s1_fetch c = {.r = r, .pd = ud->parent};
 	struct xwalk s2;
 	struct pt_walk w;
 	uint32_t perm1;
@@ -360,13 +360,13 @@ translate_slow(struct iommu_unit *u, uint32_t rid, uint32_t pasid,
 	uint32_t reason = IOMMU_FAULT_NONE;
 	const struct iommu_ste *ste = ste_lookup(u, rid, pasid, &reason);
 	struct iommu_fault_record rec = {
-		.rid = rid,
-		.pasid = pasid,
-		.access = access,
-		.iova = iova,
-		.addr = iova,
+	    .rid = rid,
+	    .pasid = pasid,
+	    .access = access,
+	    .iova = iova,
+	    .addr = iova,
 	};
-	struct xreq r = { .u = u, .pasid = pasid, .rec = &rec };
+	struct xreq r = {.u = u, .rec = &rec};
 	struct xwalk xw;
 	int ret;
 
@@ -375,10 +375,9 @@ translate_slow(struct iommu_unit *u, uint32_t rid, uint32_t pasid,
 		return fault(u, NULL, &rec, f);
 	}
 	if (access & (IOMMU_ACC_EXEC | IOMMU_ACC_PRIV)) {
-		uint32_t need = (access & IOMMU_ACC_EXEC ? IOMMU_UNIT_F_EXEC :
-							   0) |
-				(access & IOMMU_ACC_PRIV ? IOMMU_UNIT_F_PRIV :
-							   0);
+		uint32_t need =
+		    (access & IOMMU_ACC_EXEC ? IOMMU_UNIT_F_EXEC : 0) |
+		    (access & IOMMU_ACC_PRIV ? IOMMU_UNIT_F_PRIV : 0);
 
 		if (pasid == IOMMU_NO_PASID ||
 		    (u->cfg.features & need) != need) {

@@ -56,23 +56,23 @@ enum {
 
 /* One fault or page request, as recorded / returned. */
 struct iommu_fault_record {
-	uint32_t reason;	/* enum iommu_fault_reason */
-	uint32_t flags;		/* IOMMU_FAULT_F_* */
+	uint32_t reason; /* enum iommu_fault_reason */
+	uint32_t flags;	 /* IOMMU_FAULT_F_* */
 	uint32_t rid;
-	uint32_t pasid;		/* IOMMU_NO_PASID: request without PASID */
-	uint32_t access;	/* IOMMU_ACC_* of the request */
-	uint8_t stage;		/* 1 or 2; 0: before any table */
-	uint8_t level;		/* table level where the walk stopped */
+	uint32_t pasid;	 /* IOMMU_NO_PASID: request without PASID */
+	uint32_t access; /* IOMMU_ACC_* of the request */
+	uint8_t stage;	 /* 1 or 2; 0: before any table */
+	uint8_t level;	 /* table level where the walk stopped */
 	uint16_t __pad;
-	uint64_t iova;		/* the request's address */
-	uint64_t addr;		/* stage 2: its input (IPA) that faulted */
+	uint64_t iova; /* the request's address */
+	uint64_t addr; /* stage 2: its input (IPA) that faulted */
 };
 
 /* A successful translation. */
 struct iommu_xlate {
-	uintptr_t phys;		/* host address of iova */
-	uint64_t len;		/* bytes from iova covered (<= the asked len) */
-	uint32_t prot;		/* IOMMU_ACC_* the translation allows */
+	uintptr_t phys; /* host address of iova */
+	uint64_t len;	/* bytes from iova covered (<= the asked len) */
+	uint32_t prot;	/* IOMMU_ACC_* the translation allows */
 };
 
 void iommu_dma_begin(void);

@@ -20,14 +20,14 @@
 #include "util/err.h"
 
 static const struct iommu_unit_type_ops *const type_ops[IOMMU_UNIT_NR_TYPES] = {
-	[IOMMU_UNIT_VTD] = &iommu_unit_vtd_ops,
-	[IOMMU_UNIT_AMD] = &iommu_unit_amd_ops,
-	[IOMMU_UNIT_SMMUV3] = &iommu_unit_smmuv3_ops,
-	[IOMMU_UNIT_RISCV] = &iommu_unit_riscv_ops,
+    [IOMMU_UNIT_VTD] = &iommu_unit_vtd_ops,
+    [IOMMU_UNIT_AMD] = &iommu_unit_amd_ops,
+    [IOMMU_UNIT_SMMUV3] = &iommu_unit_smmuv3_ops,
+    [IOMMU_UNIT_RISCV] = &iommu_unit_riscv_ops,
 };
 
-const struct iommu_unit_type_ops *__iommu_unit_type_ops(
-	enum iommu_unit_type type)
+const struct iommu_unit_type_ops *
+__iommu_unit_type_ops(enum iommu_unit_type type)
 {
 	if ((unsigned int)type >= IOMMU_UNIT_NR_TYPES)
 		return NULL;
@@ -65,9 +65,9 @@ static const struct {
 	const char *name;
 	uint32_t bit;
 } config_flags[] = {
-	{ "nest", IOMMU_UNIT_F_NEST }, { "dirty", IOMMU_UNIT_F_DIRTY },
-	{ "ats", IOMMU_UNIT_F_ATS },   { "pri", IOMMU_UNIT_F_PRI },
-	{ "exec", IOMMU_UNIT_F_EXEC }, { "priv", IOMMU_UNIT_F_PRIV },
+    {"nest", IOMMU_UNIT_F_NEST}, {"dirty", IOMMU_UNIT_F_DIRTY},
+    {"ats", IOMMU_UNIT_F_ATS},	 {"pri", IOMMU_UNIT_F_PRI},
+    {"exec", IOMMU_UNIT_F_EXEC}, {"priv", IOMMU_UNIT_F_PRIV},
 };
 
 enum config_key {
@@ -85,10 +85,10 @@ enum config_key {
 };
 
 static const char *const key_names[NR_KEYS] = {
-	[KEY_TYPE] = "type",	 [KEY_AW] = "aw",	  [KEY_OAS] = "oas",
-	[KEY_PASID] = "pasid",	 [KEY_GRANULE] = "granule",
-	[KEY_IOTLB] = "iotlb",	 [KEY_WAYS] = "ways",	  [KEY_FAULTS] = "faults",
-	[KEY_S1] = "s1",	 [KEY_S2] = "s2",
+    [KEY_TYPE] = "type",   [KEY_AW] = "aw",	      [KEY_OAS] = "oas",
+    [KEY_PASID] = "pasid", [KEY_GRANULE] = "granule", [KEY_IOTLB] = "iotlb",
+    [KEY_WAYS] = "ways",   [KEY_FAULTS] = "faults",   [KEY_S1] = "s1",
+    [KEY_S2] = "s2",
 };
 
 #define MAX_TOKENS 32
@@ -97,7 +97,7 @@ static const char *const key_names[NR_KEYS] = {
 struct parse {
 	char tok[MAX_TOKENS][TOKEN_MAX];
 	unsigned int n;
-	int key_tok[NR_KEYS];	/* token index that set a key, or -1 */
+	int key_tok[NR_KEYS]; /* token index that set a key, or -1 */
 	char *err;
 	size_t err_len;
 	const char *unit;
@@ -202,16 +202,16 @@ static bool name_ok(const char *s)
 }
 
 bool __iommu_unit_format_fits(enum iommu_unit_type type, unsigned int stage,
-			const struct pt_format *f)
+			      const struct pt_format *f)
 {
 	switch (type) {
 	case IOMMU_UNIT_VTD:
-		return f->family == (stage == 1 ? PT_FAMILY_VTD_FS :
-						  PT_FAMILY_VTD_SS);
+		return f->family ==
+		       (stage == 1 ? PT_FAMILY_VTD_FS : PT_FAMILY_VTD_SS);
 	case IOMMU_UNIT_AMD:
 		/* stage 1: the v2 (x86 long mode) table; stage 2: v1 */
-		return f->family == (stage == 1 ? PT_FAMILY_VTD_FS :
-						  PT_FAMILY_AMDV1);
+		return f->family ==
+		       (stage == 1 ? PT_FAMILY_VTD_FS : PT_FAMILY_AMDV1);
 	case IOMMU_UNIT_SMMUV3:
 		return f->family == PT_FAMILY_ARM &&
 		       !!(f->flags & PT_ARM_STAGE2) == (stage == 2);
@@ -231,7 +231,8 @@ static int config_check(const struct iommu_unit_config *cfg,
 			const struct pt_format *fmt[2], const char **key,
 			char *msg, size_t len)
 {
-	const struct iommu_unit_type_ops *ops = __iommu_unit_type_ops(cfg->type);
+	const struct iommu_unit_type_ops *ops =
+	    __iommu_unit_type_ops(cfg->type);
 	const char *names[2];
 	int ret;
 
@@ -485,8 +486,8 @@ int iommu_unit_config_parse(const char *text, struct iommu_unit_config *cfg,
 		for (int k = 0; bad_key && k < NR_KEYS; k++)
 			if (!strcmp(bad_key, key_names[k]))
 				tok = p->key_tok[k];
-		for (size_t f = 0; bad_key && tok < 0 &&
-				   f < ARRAY_SIZE(config_flags); f++)
+		for (size_t f = 0;
+		     bad_key && tok < 0 && f < ARRAY_SIZE(config_flags); f++)
 			if (!strcmp(bad_key, config_flags[f].name))
 				for (unsigned int i = 2; i < p->n; i++)
 					if (!strcmp(p->tok[i], bad_key))
@@ -538,9 +539,9 @@ struct iommu_unit *iommu_unit_create(const struct iommu_unit_config *cfg)
 	u->ops = __iommu_unit_type_ops(cfg->type);
 	u->fmt[0] = fmt[0];
 	u->fmt[1] = fmt[1];
-	u->pasid_dir_size = cfg->pasid_lg2 > PASID_LEAF_BITS ?
-				    1u << (cfg->pasid_lg2 - PASID_LEAF_BITS) :
-				    1u;
+	u->pasid_dir_size = cfg->pasid_lg2 > PASID_LEAF_BITS
+				? 1u << (cfg->pasid_lg2 - PASID_LEAF_BITS)
+				: 1u;
 	pthread_mutex_init(&u->lock, NULL);
 	u->log = calloc(cfg->fault_log, sizeof(*u->log));
 	if (!u->log) {
@@ -602,8 +603,8 @@ static void handler_free_rcu(struct rcu_head *head)
 /* Unpublish a slot entry; it goes after a grace period. */
 static void slot_clear(struct iommu_ste **slot)
 {
-	struct iommu_ste *old = __atomic_exchange_n(slot, NULL,
-						    __ATOMIC_ACQ_REL);
+	struct iommu_ste *old =
+	    __atomic_exchange_n(slot, NULL, __ATOMIC_ACQ_REL);
 
 	if (old)
 		iommu_call_rcu(&old->rcu, ste_free_rcu);
@@ -626,10 +627,10 @@ void iommu_unit_destroy(struct iommu_unit *u)
 			struct iommu_ctx_slot *s = &bus->slot[df];
 
 			slot_clear(&s->ste);
-			for (unsigned int l = 0; s->pasids &&
-						 l < u->pasid_dir_size; l++) {
+			for (unsigned int l = 0;
+			     s->pasids && l < u->pasid_dir_size; l++) {
 				struct iommu_pasid_leaf *leaf =
-					s->pasids->leaf[l];
+				    s->pasids->leaf[l];
 
 				for (unsigned int i = 0;
 				     leaf && i < PASID_LEAF_SIZE; i++)
@@ -645,8 +646,8 @@ void iommu_unit_destroy(struct iommu_unit *u)
 		for (unsigned int df = 0; bus && df < CTX_DEVFNS; df++) {
 			struct iommu_ctx_slot *s = &bus->slot[df];
 
-			for (unsigned int l = 0; s->pasids &&
-						 l < u->pasid_dir_size; l++)
+			for (unsigned int l = 0;
+			     s->pasids && l < u->pasid_dir_size; l++)
 				free(s->pasids->leaf[l]);
 			free(s->pasids);
 		}
@@ -690,8 +691,7 @@ void iommu_unit_hw_info(const struct iommu_unit *u,
 
 /* --- context table ------------------------------------------------------- */
 
-static int slot_check(const struct iommu_unit *u, uint32_t rid,
-		      uint32_t pasid)
+static int slot_check(const struct iommu_unit *u, uint32_t rid, uint32_t pasid)
 {
 	if (rid > 0xffff)
 		return -EINVAL;
@@ -872,8 +872,7 @@ void iommu_unit_invalidate(struct iommu_unit *u, const struct iommu_inv *inv)
 		if (!inv->len)
 			break;
 		iotlb_invalidate(&u->tlb, inv->tag, inv->pasid, inv->iova,
-				 inv->len,
-				 !!(inv->flags & IOMMU_INV_F_NESTED));
+				 inv->len, !!(inv->flags & IOMMU_INV_F_NESTED));
 		break;
 	}
 }
@@ -881,6 +880,11 @@ void iommu_unit_invalidate(struct iommu_unit *u, const struct iommu_inv *inv)
 void iommu_dma_wait(void)
 {
 	iommu_synchronize_rcu();
+}
+
+void iommu_quiesce(void)
+{
+	iommu_rcu_barrier();
 }
 
 void iommu_unit_flush_and_wait(struct iommu_unit *u,
@@ -958,23 +962,23 @@ void iommu_unit_stats(const struct iommu_unit *u, struct iommu_unit_stats *s)
 	s->faults = __atomic_load_n(&u->n_faults, __ATOMIC_RELAXED);
 	s->faults_lost = __atomic_load_n(&u->n_faults_lost, __ATOMIC_RELAXED);
 	s->page_requests =
-		__atomic_load_n(&u->n_page_requests, __ATOMIC_RELAXED);
+	    __atomic_load_n(&u->n_page_requests, __ATOMIC_RELAXED);
 	s->invalidations =
-		__atomic_load_n(&u->n_invalidations, __ATOMIC_RELAXED);
+	    __atomic_load_n(&u->n_invalidations, __ATOMIC_RELAXED);
 }
 
 static const char *const reason_names[IOMMU_FAULT_NR_REASONS] = {
-	[IOMMU_FAULT_NONE] = "none",
-	[IOMMU_FAULT_RID_INVALID] = "rid-invalid",
-	[IOMMU_FAULT_CTX_ABSENT] = "context-absent",
-	[IOMMU_FAULT_PASID_INVALID] = "pasid-invalid",
-	[IOMMU_FAULT_PASID_ABSENT] = "pasid-absent",
-	[IOMMU_FAULT_BLOCKED] = "blocked",
-	[IOMMU_FAULT_REQ_UNSUPPORTED] = "request-unsupported",
-	[IOMMU_FAULT_ADDR_SIZE] = "address-size",
-	[IOMMU_FAULT_TRANSLATION] = "translation",
-	[IOMMU_FAULT_PERMISSION] = "permission",
-	[IOMMU_FAULT_BAD_ENTRY] = "bad-entry",
+    [IOMMU_FAULT_NONE] = "none",
+    [IOMMU_FAULT_RID_INVALID] = "rid-invalid",
+    [IOMMU_FAULT_CTX_ABSENT] = "context-absent",
+    [IOMMU_FAULT_PASID_INVALID] = "pasid-invalid",
+    [IOMMU_FAULT_PASID_ABSENT] = "pasid-absent",
+    [IOMMU_FAULT_BLOCKED] = "blocked",
+    [IOMMU_FAULT_REQ_UNSUPPORTED] = "request-unsupported",
+    [IOMMU_FAULT_ADDR_SIZE] = "address-size",
+    [IOMMU_FAULT_TRANSLATION] = "translation",
+    [IOMMU_FAULT_PERMISSION] = "permission",
+    [IOMMU_FAULT_BAD_ENTRY] = "bad-entry",
 };
 
 const char *iommu_fault_reason_name(uint32_t reason)

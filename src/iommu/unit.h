@@ -44,7 +44,7 @@
 
 #define IOMMU_NO_PASID 0u
 #define IOMMU_UNIT_NAME_MAX 32
-#define IOMMU_UNIT_MAX 64	/* units alive at once */
+#define IOMMU_UNIT_MAX 64 /* units alive at once */
 
 enum iommu_unit_type {
 	IOMMU_UNIT_VTD,
@@ -72,7 +72,7 @@ struct iommu_unit_config {
 	uint8_t pasid_lg2;	/* PASID width; 0: no PASID support */
 	uint8_t granule_lg2;	/* smallest page (SMMUv3: 12, 14 or 16) */
 	uint32_t features;	/* IOMMU_UNIT_F_* */
-	uint32_t iotlb_entries;	/* power of two; 0: no IOTLB */
+	uint32_t iotlb_entries; /* power of two; 0: no IOTLB */
 	uint8_t iotlb_ways;	/* 1, 2, 4 or 8 */
 	uint32_t fault_log;	/* records kept in the fault log (>= 1) */
 	char s1_format[32];	/* pt format names; "" = the type's default */
@@ -116,10 +116,10 @@ const struct pt_format *iommu_unit_format(const struct iommu_unit *u,
 
 /* What IOMMU_GET_HW_INFO reports for a device behind this unit. */
 struct iommu_unit_hw_info {
-	uint32_t type;		/* enum iommu_hw_info_type */
-	uint32_t len;		/* bytes of data */
+	uint32_t type; /* enum iommu_hw_info_type */
+	uint32_t len;  /* bytes of data */
 	uint8_t max_pasid_lg2;
-	uint64_t capabilities;	/* enum iommufd_hw_capabilities */
+	uint64_t capabilities; /* enum iommufd_hw_capabilities */
 	union {
 		struct iommu_hw_info_vtd vtd;
 		struct iommu_hw_info_arm_smmuv3 smmuv3;
@@ -131,10 +131,10 @@ void iommu_unit_hw_info(const struct iommu_unit *u,
 /* --- domains ------------------------------------------------------------- */
 
 enum {
-	IOMMU_UNIT_DOMAIN_STAGE1 = 1u << 0, /* stage-1 format */
-	IOMMU_UNIT_DOMAIN_STAGE2 = 1u << 1, /* stage-2 format */
+	IOMMU_UNIT_DOMAIN_STAGE1 = 1u << 0,	 /* stage-1 format */
+	IOMMU_UNIT_DOMAIN_STAGE2 = 1u << 1,	 /* stage-2 format */
 	IOMMU_UNIT_DOMAIN_NEST_PARENT = 1u << 2, /* may parent nested domains */
-	IOMMU_UNIT_DOMAIN_DIRTY = 1u << 3, /* dirty tracking allowed */
+	IOMMU_UNIT_DOMAIN_DIRTY = 1u << 3,	 /* dirty tracking allowed */
 };
 
 /*
@@ -143,8 +143,8 @@ enum {
  * 2; dirty tracking picks a stage the type tracks dirty bits in).  ERR_PTR
  * -EINVAL (unknown flag, both stages), -EOPNOTSUPP (a flag the unit cannot
  * honour: NEST_PARENT on stage 1 or without nesting, DIRTY without dirty
- * tracking in that stage, a stage the unit lacks), -ENOMEM.  The table is built with
- * d->ops->map / unmap (which invalidate the IOTLB) or, for tests, with the
+ * tracking in that stage, a stage the unit lacks), -ENOMEM.  The table is built
+ * with d->ops->map / unmap (which invalidate the IOTLB) or, for tests, with the
  * pt API on iommu_unit_domain_pt(d) (which does not).  Free with
  * d->ops->free after detaching it everywhere.
  */
@@ -156,9 +156,9 @@ enum {
 	IOMMU_NESTED_S1_DIRTY = 1u << 0, /* hardware sets stage-1 dirty bits */
 };
 struct iommu_nested_s1 {
-	const struct pt_format *fmt;	/* NULL: the unit's stage-1 format */
-	uint64_t root;			/* root table, a parent input address */
-	uint32_t flags;			/* IOMMU_NESTED_S1_* */
+	const struct pt_format *fmt; /* NULL: the unit's stage-1 format */
+	uint64_t root;		     /* root table, a parent input address */
+	uint32_t flags;		     /* IOMMU_NESTED_S1_* */
 };
 
 /*
@@ -208,10 +208,10 @@ struct iommu_domain *iommu_unit_attached(struct iommu_unit *u, uint32_t rid,
 /* --- invalidation ------------------------------------------------------- */
 
 enum iommu_inv_granule {
-	IOMMU_INV_GLOBAL,	/* every entry of the unit */
-	IOMMU_INV_DOMAIN,	/* every entry of tag (and nested on it) */
-	IOMMU_INV_PASID,	/* entries of tag for one PASID */
-	IOMMU_INV_RANGE,	/* entries of tag meeting [iova, iova + len) */
+	IOMMU_INV_GLOBAL, /* every entry of the unit */
+	IOMMU_INV_DOMAIN, /* every entry of tag (and nested on it) */
+	IOMMU_INV_PASID,  /* entries of tag for one PASID */
+	IOMMU_INV_RANGE,  /* entries of tag meeting [iova, iova + len) */
 };
 #define IOMMU_INV_ANY_PASID UINT32_MAX
 
@@ -222,11 +222,11 @@ enum {
 
 struct iommu_inv {
 	enum iommu_inv_granule granule;
-	uint32_t flags;		/* IOMMU_INV_F_* */
-	uint32_t tag;		/* domain tag (not GLOBAL) */
-	uint32_t pasid;		/* PASID, RANGE: or IOMMU_INV_ANY_PASID */
-	uint64_t iova;		/* RANGE */
-	uint64_t len;		/* RANGE; a page: its size */
+	uint32_t flags; /* IOMMU_INV_F_* */
+	uint32_t tag;	/* domain tag (not GLOBAL) */
+	uint32_t pasid; /* PASID, RANGE: or IOMMU_INV_ANY_PASID */
+	uint64_t iova;	/* RANGE */
+	uint64_t len;	/* RANGE; a page: its size */
 };
 
 /*
@@ -248,14 +248,19 @@ void iommu_domain_invalidate(struct iommu_domain *d, uint64_t iova,
 			     uint64_t len);
 /* Wait until every DMA in flight when called has finished. */
 void iommu_dma_wait(void);
+/*
+ * Wait until every deferred free queued so far (domains, table pages, slot
+ * entries) has run: for teardown and leak checks.  Not inside a DMA.
+ */
+void iommu_quiesce(void);
 
 /* --- statistics ---------------------------------------------------------- */
 
 struct iommu_unit_stats {
-	uint64_t walks;		/* translations that missed the IOTLB */
+	uint64_t walks; /* translations that missed the IOTLB */
 	uint64_t iotlb_fills;
-	uint64_t faults;	/* unrecoverable faults recorded */
-	uint64_t faults_lost;	/* recorded while the log was full */
+	uint64_t faults;      /* unrecoverable faults recorded */
+	uint64_t faults_lost; /* recorded while the log was full */
 	uint64_t page_requests;
 	uint64_t invalidations;
 };

@@ -44,10 +44,10 @@ static void amd_formats(const struct iommu_unit_config *cfg, const char **s1,
 			const char **s2)
 {
 	*s1 = cfg->aw >= 57 ? "vtd_fs5" : "vtd_fs4";
-	*s2 = cfg->aw == 39 ? "amdv1_3" :
-	      cfg->aw == 57 ? "amdv1_5" :
-	      cfg->aw == 64 ? "amdv1_6" :
-			      "amdv1_4";
+	*s2 = cfg->aw == 39   ? "amdv1_3"
+	      : cfg->aw == 57 ? "amdv1_5"
+	      : cfg->aw == 64 ? "amdv1_6"
+			      : "amdv1_4";
 }
 
 /* v2 tables live in the GCR3 table: they need guest translation (PASID). */
@@ -64,13 +64,13 @@ static void amd_hw_info(const struct iommu_unit *u,
 }
 
 const struct iommu_unit_type_ops iommu_unit_amd_ops = {
-	.type = IOMMU_UNIT_AMD,
-	.name = "amd",
-	.defaults = amd_defaults,
-	.validate = amd_validate,
-	.formats = amd_formats,
-	.stage_ok = amd_stage_ok,
-	.default_stage = 2,
-	.dirty_stages = 1u << 2,
-	.hw_info = amd_hw_info,
+    .type = IOMMU_UNIT_AMD,
+    .name = "amd",
+    .defaults = amd_defaults,
+    .validate = amd_validate,
+    .formats = amd_formats,
+    .stage_ok = amd_stage_ok,
+    .default_stage = 2,
+    .dirty_stages = 1u << 2,
+    .hw_info = amd_hw_info,
 };

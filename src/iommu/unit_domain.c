@@ -50,7 +50,8 @@ static void *udomain_table_alloc(void *ctx, size_t size)
 
 static void deferred_free_rcu(struct rcu_head *head)
 {
-	struct deferred_free *df = container_of(head, struct deferred_free, rcu);
+	struct deferred_free *df =
+	    container_of(head, struct deferred_free, rcu);
 
 	iommu_rcu_callback(head);
 	free(df->p);
@@ -78,35 +79,29 @@ static void udomain_table_free(void *ctx, void *table, size_t size)
 
 /* --- invalidation across units ------------------------------------------ */
 
-struct inv_arg {
-	struct iommu_inv inv;
-};
-
 static void inv_one(struct iommu_unit *u, void *arg)
 {
-	iommu_unit_invalidate(u, &((struct inv_arg *)arg)->inv);
+	iommu_unit_invalidate(u, arg);
 }
 
 static void udomain_invalidate(struct iommu_udomain *ud,
 			       enum iommu_inv_granule g, uint64_t iova,
 			       uint64_t len)
 {
-	struct inv_arg a = {
-		.inv = {
-			.granule = g,
-			.tag = ud->tag,
-			.pasid = IOMMU_INV_ANY_PASID,
-			.iova = iova,
-			.len = len,
-			.flags = ud->flags & IOMMU_UNIT_DOMAIN_NEST_PARENT ?
-					 IOMMU_INV_F_NESTED :
-					 0,
-		},
+	struct iommu_inv inv = {
+	    .granule = g,
+	    .tag = ud->tag,
+	    .pasid = IOMMU_INV_ANY_PASID,
+	    .iova = iova,
+	    .len = len,
+	    .flags = ud->flags & IOMMU_UNIT_DOMAIN_NEST_PARENT
+			 ? IOMMU_INV_F_NESTED
+			 : 0,
 	};
 	uint64_t mask = __atomic_load_n(&ud->units, __ATOMIC_SEQ_CST);
 
 	if (mask)
-		__iommu_units_for_mask(mask, inv_one, &a);
+		__iommu_units_for_mask(mask, inv_one, &inv);
 }
 
 void iommu_domain_invalidate(struct iommu_domain *d, uint64_t iova,
@@ -121,7 +116,8 @@ void iommu_domain_invalidate(struct iommu_domain *d, uint64_t iova,
 
 static void udomain_free_rcu(struct rcu_head *head)
 {
-	struct iommu_udomain *ud = container_of(head, struct iommu_udomain, rcu);
+	struct iommu_udomain *ud =
+	    container_of(head, struct iommu_udomain, rcu);
 
 	iommu_rcu_callback(head);
 	ud->dying = true;
@@ -178,7 +174,7 @@ static uint64_t paging_unmap(struct iommu_domain *d, uint64_t iova,
 			     uint64_t length, struct iommu_dirty_bitmap *dirty)
 {
 	struct iommu_udomain *ud = to_udomain(d);
-	struct dirty_rec rec = { dirty };
+	struct dirty_rec rec = {dirty};
 	uint64_t unmapped = 0;
 
 	if (dirty)
@@ -214,14 +210,14 @@ static int paging_read_and_clear_dirty(struct iommu_domain *d, uint64_t iova,
 				       struct iommu_dirty_bitmap *dirty)
 {
 	struct iommu_udomain *ud = to_udomain(d);
-	struct dirty_rec rec = { dirty };
+	struct dirty_rec rec = {dirty};
 	uint32_t ptf = flags & IOMMU_DIRTY_NO_CLEAR ? PT_DIRTY_NO_CLEAR : 0;
 	int ret;
 
 	if (!udomain_dirty_tracking(ud) && dirty)
 		return -EINVAL;
-	ret = pt_read_and_clear_dirty(ud->pt, iova, length, ptf, dirty_cb,
-				      &rec);
+	ret =
+	    pt_read_and_clear_dirty(ud->pt, iova, length, ptf, dirty_cb, &rec);
 	/* A cleaned leaf must be dirtied again by the next write. */
 	if (!ret && !ptf)
 		udomain_invalidate(ud, IOMMU_INV_RANGE, iova, length);
@@ -229,12 +225,12 @@ static int paging_read_and_clear_dirty(struct iommu_domain *d, uint64_t iova,
 }
 
 static const struct iommu_domain_ops paging_ops = {
-	.map = paging_map,
-	.unmap = paging_unmap,
-	.iova_to_phys = paging_iova_to_phys,
-	.set_dirty_tracking = paging_set_dirty_tracking,
-	.read_and_clear_dirty = paging_read_and_clear_dirty,
-	.free = udomain_free,
+    .map = paging_map,
+    .unmap = paging_unmap,
+    .iova_to_phys = paging_iova_to_phys,
+    .set_dirty_tracking = paging_set_dirty_tracking,
+    .read_and_clear_dirty = paging_read_and_clear_dirty,
+    .free = udomain_free,
 };
 
 /* --- nested, identity, blocked ------------------------------------------ */
@@ -251,7 +247,7 @@ static uint64_t nomap_unmap(struct iommu_domain *d, uint64_t iova,
 	return 0;
 }
 
-static uintptr_t nested_iova_to_phys(struct iommu_domain *d, uint64_t iova)
+static uintptr_t none_iova_to_phys(struct iommu_domain *d, uint64_t iova)
 {
 	return 0;
 }
@@ -262,24 +258,24 @@ static uintptr_t identity_iova_to_phys(struct iommu_domain *d, uint64_t iova)
 }
 
 static const struct iommu_domain_ops nested_ops = {
-	.map = nomap_map,
-	.unmap = nomap_unmap,
-	.iova_to_phys = nested_iova_to_phys,
-	.free = udomain_free,
+    .map = nomap_map,
+    .unmap = nomap_unmap,
+    .iova_to_phys = none_iova_to_phys,
+    .free = udomain_free,
 };
 
 static const struct iommu_domain_ops identity_ops = {
-	.map = nomap_map,
-	.unmap = nomap_unmap,
-	.iova_to_phys = identity_iova_to_phys,
-	.free = udomain_free,
+    .map = nomap_map,
+    .unmap = nomap_unmap,
+    .iova_to_phys = identity_iova_to_phys,
+    .free = udomain_free,
 };
 
 static const struct iommu_domain_ops blocked_ops = {
-	.map = nomap_map,
-	.unmap = nomap_unmap,
-	.iova_to_phys = nested_iova_to_phys,
-	.free = udomain_free,
+    .map = nomap_map,
+    .unmap = nomap_unmap,
+    .iova_to_phys = none_iova_to_phys,
+    .free = udomain_free,
 };
 
 bool iommu_domain_is_unit(const struct iommu_domain *d)
@@ -335,10 +331,9 @@ static void set_aperture(struct iommu_domain *d, const struct pt_format *f)
 struct iommu_domain *iommu_unit_domain_alloc_paging(struct iommu_unit *u,
 						    uint32_t flags)
 {
-	const uint32_t known = IOMMU_UNIT_DOMAIN_STAGE1 |
-			       IOMMU_UNIT_DOMAIN_STAGE2 |
-			       IOMMU_UNIT_DOMAIN_NEST_PARENT |
-			       IOMMU_UNIT_DOMAIN_DIRTY;
+	const uint32_t known =
+	    IOMMU_UNIT_DOMAIN_STAGE1 | IOMMU_UNIT_DOMAIN_STAGE2 |
+	    IOMMU_UNIT_DOMAIN_NEST_PARENT | IOMMU_UNIT_DOMAIN_DIRTY;
 	const struct iommu_unit_type_ops *ops = u->ops;
 	struct pt_alloc_ops alloc;
 	struct iommu_udomain *ud;
@@ -349,8 +344,8 @@ struct iommu_domain *iommu_unit_domain_alloc_paging(struct iommu_unit *u,
 		return ERR_PTR(-EINVAL);
 	if (flags & IOMMU_UNIT_DOMAIN_STAGE1)
 		stage = 1;
-	else if (flags & (IOMMU_UNIT_DOMAIN_STAGE2 |
-			  IOMMU_UNIT_DOMAIN_NEST_PARENT))
+	else if (flags &
+		 (IOMMU_UNIT_DOMAIN_STAGE2 | IOMMU_UNIT_DOMAIN_NEST_PARENT))
 		stage = 2;
 	else if ((flags & IOMMU_UNIT_DOMAIN_DIRTY) &&
 		 !(ops->dirty_stages & (1u << ops->default_stage)))
@@ -426,16 +421,16 @@ iommu_unit_domain_alloc_nested(struct iommu_unit *u,
 
 struct iommu_domain *iommu_unit_domain_alloc_identity(struct iommu_unit *u)
 {
-	struct iommu_udomain *ud = udomain_new(u, UDOM_IDENTITY, &identity_ops,
-					       IOMMU_DOMAIN_IDENTITY);
+	struct iommu_udomain *ud =
+	    udomain_new(u, UDOM_IDENTITY, &identity_ops, IOMMU_DOMAIN_IDENTITY);
 
 	return ud ? &ud->domain : ERR_PTR(-ENOMEM);
 }
 
 struct iommu_domain *iommu_unit_domain_alloc_blocked(struct iommu_unit *u)
 {
-	struct iommu_udomain *ud = udomain_new(u, UDOM_BLOCKED, &blocked_ops,
-					       IOMMU_DOMAIN_BLOCKED);
+	struct iommu_udomain *ud =
+	    udomain_new(u, UDOM_BLOCKED, &blocked_ops, IOMMU_DOMAIN_BLOCKED);
 
 	return ud ? &ud->domain : ERR_PTR(-ENOMEM);
 }

@@ -103,18 +103,18 @@ enum iommu_udomain_kind {
  */
 struct iommu_udomain {
 	struct iommu_domain domain;
-	enum iommu_unit_type type;	/* of the allocating unit */
+	enum iommu_unit_type type; /* of the allocating unit */
 	enum iommu_udomain_kind kind;
-	uint32_t tag;			/* IOTLB tag, never reused */
-	uint32_t flags;			/* IOMMU_UNIT_DOMAIN_* */
-	uint8_t stage;			/* PAGING: 1 or 2 */
-	const struct pt_format *fmt;	/* PAGING: pt->fmt; NESTED: stage 1 */
-	struct pt_table *pt;		/* PAGING */
-	struct iommu_udomain *parent;	/* NESTED: the stage-2 domain */
-	uint64_t s1_root;		/* NESTED */
-	uint32_t s1_flags;		/* NESTED: IOMMU_NESTED_S1_* */
-	uint64_t units;			/* bit n: attached to unit index n */
-	bool dying;			/* tables freed at once (final free) */
+	uint32_t tag;		      /* IOTLB tag, never reused */
+	uint32_t flags;		      /* IOMMU_UNIT_DOMAIN_* */
+	uint8_t stage;		      /* PAGING: 1 or 2 */
+	const struct pt_format *fmt;  /* PAGING: pt->fmt; NESTED: stage 1 */
+	struct pt_table *pt;	      /* PAGING */
+	struct iommu_udomain *parent; /* NESTED: the stage-2 domain */
+	uint64_t s1_root;	      /* NESTED */
+	uint32_t s1_flags;	      /* NESTED: IOMMU_NESTED_S1_* */
+	uint64_t units;		      /* bit n: attached to unit index n */
+	bool dying;		      /* tables freed at once (final free) */
 	struct rcu_head rcu;
 };
 
@@ -133,8 +133,8 @@ struct iommu_ste {
 	struct iommu_udomain *dom;
 	enum iommu_udomain_kind kind;
 	uint32_t tag;
-	uint32_t s2tag;			/* NESTED: the parent's tag */
-	uint32_t flags;			/* IOMMU_ATTACH_* */
+	uint32_t s2tag; /* NESTED: the parent's tag */
+	uint32_t flags; /* IOMMU_ATTACH_* */
 	struct rcu_head rcu;
 };
 
@@ -147,7 +147,7 @@ struct iommu_pasid_dir {
 };
 
 struct iommu_ctx_slot {
-	struct iommu_ste *ste;		/* requests without PASID */
+	struct iommu_ste *ste; /* requests without PASID */
 	struct iommu_pasid_dir *pasids;
 };
 
@@ -177,8 +177,8 @@ struct iommu_unit_type_ops {
 			const char **s2);
 	/* The unit translates with this stage alone (paging domains). */
 	bool (*stage_ok)(const struct iommu_unit *u, unsigned int stage);
-	uint8_t default_stage;		/* of a plain paging domain */
-	uint8_t dirty_stages;		/* bit n: stage n tracks dirty bits */
+	uint8_t default_stage; /* of a plain paging domain */
+	uint8_t dirty_stages;  /* bit n: stage n tracks dirty bits */
 	/* GET_HW_INFO data (type, len, data; the rest is filled by unit.c). */
 	void (*hw_info)(const struct iommu_unit *u,
 			struct iommu_unit_hw_info *info);
@@ -192,18 +192,18 @@ extern const struct iommu_unit_type_ops iommu_unit_riscv_ops;
 struct iommu_unit {
 	struct iommu_unit_config cfg;
 	const struct iommu_unit_type_ops *ops;
-	const struct pt_format *fmt[2];	/* stage 1, stage 2 */
+	const struct pt_format *fmt[2]; /* stage 1, stage 2 */
 	unsigned int index;		/* in the unit registry */
 	bool has_tlb;
 	struct iotlb tlb;
-	struct iommu_ctx_bus *bus[CTX_BUSES];	/* published once */
-	unsigned int pasid_dir_size;	/* leaves in a PASID directory */
+	struct iommu_ctx_bus *bus[CTX_BUSES]; /* published once */
+	unsigned int pasid_dir_size;	      /* leaves in a PASID directory */
 
 	pthread_mutex_t lock;		/* attach/detach, fault log */
-	struct iommu_fault_record *log;	/* ring of cfg.fault_log records */
+	struct iommu_fault_record *log; /* ring of cfg.fault_log records */
 	uint32_t log_head;		/* oldest */
 	uint32_t log_count;
-	struct iommu_fault_handler *handler;	/* RCU */
+	struct iommu_fault_handler *handler; /* RCU */
 
 	/* statistics: slow paths only; approximate when threads race */
 	uint64_t n_walks;
@@ -238,7 +238,7 @@ bool __iommu_unit_format_fits(enum iommu_unit_type type, unsigned int stage,
 			      const struct pt_format *f);
 
 /* Parse helper shared with the device declarations of later issues. */
-const struct iommu_unit_type_ops *__iommu_unit_type_ops(
-	enum iommu_unit_type type);
+const struct iommu_unit_type_ops *
+__iommu_unit_type_ops(enum iommu_unit_type type);
 
 #endif

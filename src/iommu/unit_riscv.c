@@ -21,8 +21,8 @@ static void riscv_defaults(struct iommu_unit_config *cfg)
 	cfg->pasid_lg2 = 20;
 }
 
-static int riscv_validate(const struct iommu_unit_config *cfg,
-			  const char **key, char *msg, size_t len)
+static int riscv_validate(const struct iommu_unit_config *cfg, const char **key,
+			  char *msg, size_t len)
 {
 	if (cfg->aw != 39 && cfg->aw != 48 && cfg->aw != 57) {
 		*key = "aw";
@@ -39,15 +39,15 @@ static int riscv_validate(const struct iommu_unit_config *cfg,
 	return 0;
 }
 
-static void riscv_formats(const struct iommu_unit_config *cfg,
-			  const char **s1, const char **s2)
+static void riscv_formats(const struct iommu_unit_config *cfg, const char **s1,
+			  const char **s2)
 {
-	*s1 = cfg->aw == 39 ? "riscv_sv39" :
-	      cfg->aw == 57 ? "riscv_sv57" :
-			      "riscv_sv48";
-	*s2 = cfg->aw == 39 ? "riscv_sv39x4" :
-	      cfg->aw == 57 ? "riscv_sv57x4" :
-			      "riscv_sv48x4";
+	*s1 = cfg->aw == 39   ? "riscv_sv39"
+	      : cfg->aw == 57 ? "riscv_sv57"
+			      : "riscv_sv48";
+	*s2 = cfg->aw == 39   ? "riscv_sv39x4"
+	      : cfg->aw == 57 ? "riscv_sv57x4"
+			      : "riscv_sv48x4";
 }
 
 static bool riscv_stage_ok(const struct iommu_unit *u, unsigned int stage)
@@ -63,13 +63,13 @@ static void riscv_hw_info(const struct iommu_unit *u,
 }
 
 const struct iommu_unit_type_ops iommu_unit_riscv_ops = {
-	.type = IOMMU_UNIT_RISCV,
-	.name = "riscv",
-	.defaults = riscv_defaults,
-	.validate = riscv_validate,
-	.formats = riscv_formats,
-	.stage_ok = riscv_stage_ok,
-	.default_stage = 1,
-	.dirty_stages = 1u << 1 | 1u << 2,
-	.hw_info = riscv_hw_info,
+    .type = IOMMU_UNIT_RISCV,
+    .name = "riscv",
+    .defaults = riscv_defaults,
+    .validate = riscv_validate,
+    .formats = riscv_formats,
+    .stage_ok = riscv_stage_ok,
+    .default_stage = 1,
+    .dirty_stages = 1u << 1 | 1u << 2,
+    .hw_info = riscv_hw_info,
 };

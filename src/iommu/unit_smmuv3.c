@@ -39,8 +39,8 @@ static void smmuv3_defaults(struct iommu_unit_config *cfg)
 static int smmuv3_validate(const struct iommu_unit_config *cfg,
 			   const char **key, char *msg, size_t len)
 {
-	if (cfg->granule_lg2 == 12 ? cfg->aw != 39 && cfg->aw != 48 :
-				     cfg->aw != 48) {
+	if (cfg->granule_lg2 == 12 ? cfg->aw != 39 && cfg->aw != 48
+				   : cfg->aw != 48) {
 		*key = "aw";
 		snprintf(msg, len,
 			 "SMMUv3 VA width must be 48 (or 39 with granule=4k)");
@@ -54,8 +54,8 @@ static int smmuv3_validate(const struct iommu_unit_config *cfg,
 	return 0;
 }
 
-static void smmuv3_formats(const struct iommu_unit_config *cfg,
-			   const char **s1, const char **s2)
+static void smmuv3_formats(const struct iommu_unit_config *cfg, const char **s1,
+			   const char **s2)
 {
 	switch (cfg->granule_lg2) {
 	case 14:
@@ -92,27 +92,27 @@ static void smmuv3_hw_info(const struct iommu_unit *u,
 	uint32_t evtqs = ilog2_u32(cfg->fault_log);
 	bool s2 = f & IOMMU_UNIT_F_NEST;
 
-	r->idr[0] = (s2 ? 1u << 0 : 0) | 1u << 1 |	/* S2P, S1P */
-		    2u << 2 |				/* TTF AArch64 */
-		    1u << 4 |				/* COHACC */
+	r->idr[0] = (s2 ? 1u << 0 : 0) | 1u << 1 |	      /* S2P, S1P */
+		    2u << 2 |				      /* TTF AArch64 */
+		    1u << 4 |				      /* COHACC */
 		    (f & IOMMU_UNIT_F_DIRTY ? 2u : 1u) << 6 | /* HTTU */
-		    (f & IOMMU_UNIT_F_ATS ? 1u << 10 : 0) |
-		    1u << 12 | 1u << 13 |		/* ASID16, MSI */
+		    (f & IOMMU_UNIT_F_ATS ? 1u << 10 : 0) | 1u << 12 |
+		    1u << 13 | /* ASID16, MSI */
 		    (f & IOMMU_UNIT_F_PRI ? 1u << 16 : 0) |
-		    (s2 ? 1u << 18 : 0) |		/* VMID16 */
-		    (cfg->pasid_lg2 ? 1u << 19 : 0) |	/* CD2L */
-		    2u << 21 |				/* TTENDIAN LE */
-		    1u << 24 |				/* STALL_MODEL none */
-		    1u << 27;				/* 2-level STE */
-	r->idr[1] = 16u |				/* SIDSIZE */
-		    (uint32_t)cfg->pasid_lg2 << 6 |	/* SSIDSIZE */
+		    (s2 ? 1u << 18 : 0) |	      /* VMID16 */
+		    (cfg->pasid_lg2 ? 1u << 19 : 0) | /* CD2L */
+		    2u << 21 |			      /* TTENDIAN LE */
+		    1u << 24 |			      /* STALL_MODEL none */
+		    1u << 27;			      /* 2-level STE */
+	r->idr[1] = 16u |			      /* SIDSIZE */
+		    (uint32_t)cfg->pasid_lg2 << 6 |   /* SSIDSIZE */
 		    (f & IOMMU_UNIT_F_PRI ? SMMU_PRIQS : 0u) << 11 |
 		    (evtqs > 19 ? 19u : evtqs) << 16 |
 		    (uint32_t)SMMU_CMDQS << 21;
 	r->idr[2] = 0;
-	r->idr[3] = 1u << 10;				/* RIL */
+	r->idr[3] = 1u << 10; /* RIL */
 	r->idr[4] = 0;
-	r->idr[5] = (cfg->oas == 52 ? 6u : 5u) |	/* OAS */
+	r->idr[5] = (cfg->oas == 52 ? 6u : 5u) | /* OAS */
 		    (cfg->granule_lg2 == 12 ? 1u << 4 : 0) |
 		    (cfg->granule_lg2 == 14 ? 1u << 5 : 0) |
 		    (cfg->granule_lg2 == 16 ? 1u << 6 : 0);
@@ -124,13 +124,13 @@ static void smmuv3_hw_info(const struct iommu_unit *u,
 }
 
 const struct iommu_unit_type_ops iommu_unit_smmuv3_ops = {
-	.type = IOMMU_UNIT_SMMUV3,
-	.name = "smmuv3",
-	.defaults = smmuv3_defaults,
-	.validate = smmuv3_validate,
-	.formats = smmuv3_formats,
-	.stage_ok = smmuv3_stage_ok,
-	.default_stage = 1,
-	.dirty_stages = 1u << 1,
-	.hw_info = smmuv3_hw_info,
+    .type = IOMMU_UNIT_SMMUV3,
+    .name = "smmuv3",
+    .defaults = smmuv3_defaults,
+    .validate = smmuv3_validate,
+    .formats = smmuv3_formats,
+    .stage_ok = smmuv3_stage_ok,
+    .default_stage = 1,
+    .dirty_stages = 1u << 1,
+    .hw_info = smmuv3_hw_info,
 };

@@ -23,8 +23,8 @@
 
 #include "iommu/unit_priv.h"
 
-#define VTD_FRO 0x40	/* fault recording registers at 0x400 */
-#define VTD_IRO 0x50	/* IOTLB registers at 0x500 */
+#define VTD_FRO 0x40 /* fault recording registers at 0x400 */
+#define VTD_IRO 0x50 /* IOTLB registers at 0x500 */
 
 static void vtd_defaults(struct iommu_unit_config *cfg)
 {
@@ -76,46 +76,46 @@ static void vtd_hw_info(const struct iommu_unit *u,
 	uint32_t nfr = cfg->fault_log > 256 ? 256 : cfg->fault_log;
 	uint64_t cap = 0, ecap = 0;
 
-	cap |= field(6, 0);			/* ND: 16-bit domain ids */
-	cap |= field(1ull << (ss->levels - 2), 8);	/* SAGAW */
-	cap |= field(ss->ias_lg2 - 1u, 16);		/* MGAW */
+	cap |= field(6, 0);			   /* ND: 16-bit domain ids */
+	cap |= field(1ull << (ss->levels - 2), 8); /* SAGAW */
+	cap |= field(ss->ias_lg2 - 1u, 16);	   /* MGAW */
 	cap |= field(VTD_FRO, 24);
 	if (ss->pgsize_bitmap & (1ull << 21))
 		cap |= 1ull << 34;
 	if (ss->pgsize_bitmap & (1ull << 30))
 		cap |= 1ull << 35;
-	cap |= 1ull << 39;				/* PSI */
-	cap |= field(nfr - 1, 40);			/* NFR */
-	cap |= field(ss->ias_lg2 - 12u, 48);		/* MAMV */
-	cap |= 1ull << 54 | 1ull << 55;			/* DWD, DRD */
+	cap |= 1ull << 39;		     /* PSI */
+	cap |= field(nfr - 1, 40);	     /* NFR */
+	cap |= field(ss->ias_lg2 - 12u, 48); /* MAMV */
+	cap |= 1ull << 54 | 1ull << 55;	     /* DWD, DRD */
 	if (fs->pgsize_bitmap & (1ull << 30))
-		cap |= 1ull << 56;			/* FS1GP */
+		cap |= 1ull << 56; /* FS1GP */
 	if (fs->levels == 5)
-		cap |= 1ull << 60;			/* FS5LP */
+		cap |= 1ull << 60; /* FS5LP */
 
-	ecap |= 1ull << 0 | 1ull << 1;			/* C, QI */
+	ecap |= 1ull << 0 | 1ull << 1; /* C, QI */
 	if (f & IOMMU_UNIT_F_ATS)
-		ecap |= 1ull << 2;			/* DT */
-	ecap |= 1ull << 6;				/* PT */
+		ecap |= 1ull << 2; /* DT */
+	ecap |= 1ull << 6;	   /* PT */
 	if (ss->prot_mask & PT_PROT_CACHE)
-		ecap |= 1ull << 7;			/* SC */
+		ecap |= 1ull << 7; /* SC */
 	ecap |= field(VTD_IRO, 8);
 	if (f & IOMMU_UNIT_F_NEST)
 		ecap |= 1ull << 26;
 	if (f & IOMMU_UNIT_F_PRI)
-		ecap |= 1ull << 29 | 1ull << 42;	/* PRS, PDS */
+		ecap |= 1ull << 29 | 1ull << 42; /* PRS, PDS */
 	if (f & IOMMU_UNIT_F_EXEC)
-		ecap |= 1ull << 30;			/* ERS */
+		ecap |= 1ull << 30; /* ERS */
 	if (f & IOMMU_UNIT_F_PRIV)
-		ecap |= 1ull << 31;			/* SRS */
+		ecap |= 1ull << 31; /* SRS */
 	if (cfg->pasid_lg2) {
-		ecap |= field(cfg->pasid_lg2 - 1u, 35);	/* PSS */
+		ecap |= field(cfg->pasid_lg2 - 1u, 35); /* PSS */
 		ecap |= 1ull << 40;			/* PASID */
 	}
-	ecap |= 1ull << 43;				/* SMTS */
+	ecap |= 1ull << 43; /* SMTS */
 	if (f & IOMMU_UNIT_F_DIRTY)
-		ecap |= 1ull << 45;			/* SSADS */
-	ecap |= 1ull << 46 | 1ull << 47 | 1ull << 48;	/* SSTS, FSTS, SMPWCS */
+		ecap |= 1ull << 45;		      /* SSADS */
+	ecap |= 1ull << 46 | 1ull << 47 | 1ull << 48; /* SSTS, FSTS, SMPWCS */
 
 	info->type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
 	info->len = sizeof(info->data.vtd);
@@ -126,13 +126,13 @@ static void vtd_hw_info(const struct iommu_unit *u,
 }
 
 const struct iommu_unit_type_ops iommu_unit_vtd_ops = {
-	.type = IOMMU_UNIT_VTD,
-	.name = "vtd",
-	.defaults = vtd_defaults,
-	.validate = vtd_validate,
-	.formats = vtd_formats,
-	.stage_ok = vtd_stage_ok,
-	.default_stage = 1,
-	.dirty_stages = 1u << 2,
-	.hw_info = vtd_hw_info,
+    .type = IOMMU_UNIT_VTD,
+    .name = "vtd",
+    .defaults = vtd_defaults,
+    .validate = vtd_validate,
+    .formats = vtd_formats,
+    .stage_ok = vtd_stage_ok,
+    .default_stage = 1,
+    .dirty_stages = 1u << 2,
+    .hw_info = vtd_hw_info,
 };

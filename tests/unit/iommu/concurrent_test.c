@@ -42,8 +42,8 @@ static void *dma_thread(void *arg)
 		size_t off = (i * 1237) % slice;
 		size_t n = 1 + (i * 389) % (slice - off);
 		int ret = i & 1 ? iommu_dma_write(s->u, s->rid, s->pasid,
-						  base + off, buf, n, 0, NULL) :
-				  iommu_dma_read(s->u, s->rid, s->pasid,
+						  base + off, buf, n, 0, NULL)
+				: iommu_dma_read(s->u, s->rid, s->pasid,
 						 base + off, buf, n, 0, NULL);
 
 		if (ret)
@@ -60,7 +60,7 @@ static void *dma_thread(void *arg)
 static void spin_for_ok(void)
 {
 	/* Let every thread translate through the new mapping a while. */
-	struct timespec ts = { 0, 200000 };
+	struct timespec ts = {0, 200000};
 
 	nanosleep(&ts, NULL);
 }
@@ -80,8 +80,7 @@ static void stop_threads(struct shared *s, pthread_t *t)
 
 TYPE_TEST(unmap_wait_vs_dma)
 {
-	struct shared s = { .rid = RID0, .iova = IOVA_BASE,
-			    .len = PAGES * PG };
+	struct shared s = {.rid = RID0, .iova = IOVA_BASE, .len = PAGES * PG};
 	struct iommu_domain *d;
 	pthread_t t[THREADS];
 
@@ -92,7 +91,8 @@ TYPE_TEST(unmap_wait_vs_dma)
 	for (int r = 0; r < ROUNDS; r++) {
 		uint8_t *buf = gbuf_alloc(PAGES * PG, PG);
 
-		dom_map(d, IOVA_BASE, buf, PAGES * PG, IOMMU_READ | IOMMU_WRITE);
+		dom_map(d, IOVA_BASE, buf, PAGES * PG,
+			IOMMU_READ | IOMMU_WRITE);
 		spin_for_ok();
 		CHECK_EQ(d->ops->unmap(d, IOVA_BASE, PAGES * PG, NULL),
 			 PAGES * PG);
@@ -105,13 +105,13 @@ TYPE_TEST(unmap_wait_vs_dma)
 	CHECK(s.faults > 0);
 	iommu_unit_destroy(s.u);
 	d->ops->free(d);
-	iommu_dma_wait();
+	iommu_quiesce();
 }
 
 TYPE_TEST(detach_replace_vs_dma)
 {
-	struct shared s = { .rid = RID1, .pasid = 4, .iova = IOVA_BASE,
-			    .len = PAGES * PG };
+	struct shared s = {
+	    .rid = RID1, .pasid = 4, .iova = IOVA_BASE, .len = PAGES * PG};
 	struct iommu_domain *d[2];
 	pthread_t t[THREADS];
 
@@ -130,8 +130,8 @@ TYPE_TEST(detach_replace_vs_dma)
 		if (r % 3 == 2)
 			CHECK_EQ(iommu_unit_detach(s.u, RID1, 4), 0);
 		else
-			CHECK_EQ(iommu_unit_attach(s.u, RID1, 4, d[!(r & 1)],
-						   0), 0);
+			CHECK_EQ(
+			    iommu_unit_attach(s.u, RID1, 4, d[!(r & 1)], 0), 0);
 		iommu_dma_wait();
 		/* No slot uses cur now: drop its mapping and the memory. */
 		CHECK_EQ(cur->ops->unmap(cur, IOVA_BASE, PAGES * PG, NULL),
@@ -143,16 +143,16 @@ TYPE_TEST(detach_replace_vs_dma)
 	iommu_unit_destroy(s.u);
 	d[0]->ops->free(d[0]);
 	d[1]->ops->free(d[1]);
-	iommu_dma_wait();
+	iommu_quiesce();
 }
 
 TYPE_TEST(parent_unmap_vs_nested_dma)
 {
 	const uint64_t gipa = 0x40000000, dipa = 0x80000000;
-	struct shared s = { .rid = RID0, .pasid = 2, .iova = IOVA_BASE,
-			    .len = PAGES * PG };
-	struct guest_mem g = { .size = 64 * PG, .ipa = gipa };
-	struct iommu_nested_s1 s1 = { 0 };
+	struct shared s = {
+	    .rid = RID0, .pasid = 2, .iova = IOVA_BASE, .len = PAGES * PG};
+	struct guest_mem g = {.size = 64 * PG, .ipa = gipa};
+	struct iommu_nested_s1 s1 = {0};
 	struct iommu_domain *parent, *nested;
 	const struct pt_format *f;
 	pthread_t t[THREADS];
@@ -186,5 +186,5 @@ TYPE_TEST(parent_unmap_vs_nested_dma)
 	iommu_unit_destroy(s.u);
 	nested->ops->free(nested);
 	parent->ops->free(parent);
-	iommu_dma_wait();
+	iommu_quiesce();
 }

@@ -22,19 +22,19 @@
 
 #define PG 4096ull
 #define IOVA_BASE 0x10000000ull
-#define RID0 0x0100u	/* 01:00.0 */
-#define RID1 0x0208u	/* 02:01.0 */
+#define RID0 0x0100u /* 01:00.0 */
+#define RID1 0x0208u /* 02:01.0 */
 
 /* Every type with every feature; faults=64 keeps logs small. */
 static const char *const unit_decl[IOMMU_UNIT_NR_TYPES] = {
-	[IOMMU_UNIT_VTD] = "unit vtd0 type=vtd aw=48 pasid=20 nest dirty ats "
-			   "pri exec priv faults=64",
-	[IOMMU_UNIT_AMD] = "unit amd0 type=amd aw=48 pasid=16 nest dirty pri "
-			   "faults=64",
-	[IOMMU_UNIT_SMMUV3] = "unit smmu0 type=smmuv3 aw=48 pasid=20 nest "
-			      "dirty ats pri faults=64",
-	[IOMMU_UNIT_RISCV] = "unit riscv0 type=riscv aw=48 pasid=20 nest dirty "
-			     "pri exec priv faults=64",
+    [IOMMU_UNIT_VTD] = "unit vtd0 type=vtd aw=48 pasid=20 nest dirty ats "
+		       "pri exec priv faults=64",
+    [IOMMU_UNIT_AMD] = "unit amd0 type=amd aw=48 pasid=16 nest dirty pri "
+		       "faults=64",
+    [IOMMU_UNIT_SMMUV3] = "unit smmu0 type=smmuv3 aw=48 pasid=20 nest "
+			  "dirty ats pri faults=64",
+    [IOMMU_UNIT_RISCV] = "unit riscv0 type=riscv aw=48 pasid=20 nest dirty "
+			 "pri exec priv faults=64",
 };
 
 static inline struct iommu_unit *unit_new_str(const char *decl)
@@ -56,12 +56,24 @@ static inline struct iommu_unit *unit_new(enum iommu_unit_type t)
  * TYPE_TEST(name) { body using `type` }: one test per unit type, named
  * name_vtd, name_amd, name_smmuv3, name_riscv.
  */
-#define TYPE_TEST(tname)                                                  \
-	static void tname##_body(enum iommu_unit_type type);              \
-	TEST(tname##_vtd) { tname##_body(IOMMU_UNIT_VTD); }               \
-	TEST(tname##_amd) { tname##_body(IOMMU_UNIT_AMD); }               \
-	TEST(tname##_smmuv3) { tname##_body(IOMMU_UNIT_SMMUV3); }         \
-	TEST(tname##_riscv) { tname##_body(IOMMU_UNIT_RISCV); }           \
+#define TYPE_TEST(tname)                                     \
+	static void tname##_body(enum iommu_unit_type type); \
+	TEST(tname##_vtd)                                    \
+	{                                                    \
+		tname##_body(IOMMU_UNIT_VTD);                \
+	}                                                    \
+	TEST(tname##_amd)                                    \
+	{                                                    \
+		tname##_body(IOMMU_UNIT_AMD);                \
+	}                                                    \
+	TEST(tname##_smmuv3)                                 \
+	{                                                    \
+		tname##_body(IOMMU_UNIT_SMMUV3);             \
+	}                                                    \
+	TEST(tname##_riscv)                                  \
+	{                                                    \
+		tname##_body(IOMMU_UNIT_RISCV);              \
+	}                                                    \
 	static void tname##_body(enum iommu_unit_type type)
 
 /*
@@ -71,8 +83,8 @@ static inline struct iommu_unit *unit_new(enum iommu_unit_type t)
 static inline void *gbuf_alloc(size_t len, size_t align)
 {
 	size_t map_len = len + align + 2 * PG;
-	char *m = mmap(NULL, map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	char *m =
+	    mmap(NULL, map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uintptr_t p;
 
 	CHECK(m != MAP_FAILED);
@@ -189,9 +201,8 @@ static inline uint64_t guest_root(struct guest_mem *g,
  * at @root, allocating tables in guest memory; returns the IPA of the leaf
  * entry.
  */
-static inline uint64_t guest_map(struct guest_mem *g,
-				 const struct pt_format *f, uint64_t root,
-				 uint64_t iova, uint64_t oa,
+static inline uint64_t guest_map(struct guest_mem *g, const struct pt_format *f,
+				 uint64_t root, uint64_t iova, uint64_t oa,
 				 unsigned int size_lg2, uint32_t prot)
 {
 	unsigned int level = f->levels - 1u;
@@ -210,7 +221,7 @@ static inline uint64_t guest_map(struct guest_mem *g,
 		CHECK(level > 0);
 		if (!*pte)
 			*pte = f->ops->make_table(
-				f, level, guest_alloc(g, 1ull << f->table_lg2));
+			    f, level, guest_alloc(g, 1ull << f->table_lg2));
 		pt_format_decode(f, level, *pte, &info);
 		CHECK_EQ(info.kind, PT_ENTRY_TABLE);
 		table = info.addr;

@@ -52,18 +52,18 @@ static void model_fill(uint32_t tag, uint32_t s2tag, uint32_t pasid,
 	}
 	for (unsigned int i = 0; i < nmodel; i++) {
 		if (!model[i].live) {
-			model[i] = (struct mentry){ tag,   s2tag, pasid, b,
-						    block, phys,  perm,	 true };
+			model[i] = (struct mentry){tag,	  s2tag, pasid, b,
+						   block, phys,	 perm,	true};
 			return;
 		}
 	}
 	CHECK(nmodel < MAX_MODEL);
-	model[nmodel++] = (struct mentry){ tag, s2tag, pasid, b, block, phys,
-					   perm, true };
+	model[nmodel++] =
+	    (struct mentry){tag, s2tag, pasid, b, block, phys, perm, true};
 }
 
-static void model_inv(uint32_t tag, uint32_t pasid, uint64_t iova,
-		      uint64_t len, bool s2)
+static void model_inv(uint32_t tag, uint32_t pasid, uint64_t iova, uint64_t len,
+		      bool s2)
 {
 	for (unsigned int i = 0; i < nmodel; i++) {
 		struct mentry *m = &model[i];
@@ -122,8 +122,7 @@ TEST(iotlb_against_model)
 	CHECK_EQ(iotlb_init(&t, 3, 1, false), -EINVAL);
 	CHECK_EQ(iotlb_init(&t, 64, 16, false), -EINVAL);
 	CHECK_EQ(iotlb_init(&t, 256, 4, true), 0);
-	for (unsigned int step = 0; step < 200000;
-	     step++) {
+	for (unsigned int step = 0; step < 200000; step++) {
 		unsigned int op = rnd() % 16;
 		uint32_t tag = 1 + rnd() % 3, pasid = rnd() % 3;
 
@@ -160,8 +159,8 @@ TEST(iotlb_against_model)
 		} else {
 			unsigned int g = rnd() % 6;
 			uint64_t iova = rnd_iova() & ~0xfffull;
-			uint64_t len = g == 4 ? (1 + rnd() % 600) * 4096 :
-						(1 + rnd() % 8) * 4096;
+			uint64_t len = g == 4 ? (1 + rnd() % 600) * 4096
+					      : (1 + rnd() % 8) * 4096;
 			uint32_t p = rnd() % 2 ? pasid : IOMMU_INV_ANY_PASID;
 			bool s2 = rnd() % 3 == 0;
 
@@ -189,8 +188,8 @@ TEST(iotlb_against_model)
 		CHECK(!iotlb_fill(&t, gen, 1, 0, 0, 0x5000, 0, 0x9000,
 				  IOMMU_ACC_READ));
 		CHECK(!iotlb_lookup(&t, 1, 0, 0x5000, &h));
-		CHECK(iotlb_fill(&t, iotlb_gen(&t), 1, 0, 0, 0x5000, 0,
-				 0x9000, IOMMU_ACC_READ));
+		CHECK(iotlb_fill(&t, iotlb_gen(&t), 1, 0, 0, 0x5000, 0, 0x9000,
+				 IOMMU_ACC_READ));
 		CHECK(iotlb_lookup(&t, 1, 0, 0x5123, &h));
 		CHECK_EQ(h.phys, 0x9123);
 		CHECK_EQ(h.block_end, 0x6000);

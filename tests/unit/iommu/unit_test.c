@@ -52,7 +52,7 @@ TEST(parse_full_declaration)
 	CHECK_EQ(c.aw, 57);
 	CHECK_EQ(c.pasid_lg2, 16);
 	CHECK_EQ(c.features, IOMMU_UNIT_F_NEST | IOMMU_UNIT_F_DIRTY |
-				     IOMMU_UNIT_F_ATS | IOMMU_UNIT_F_PRI);
+				 IOMMU_UNIT_F_ATS | IOMMU_UNIT_F_PRI);
 	CHECK_EQ(c.iotlb_entries, 1024);
 	CHECK_EQ(c.iotlb_ways, 2);
 	CHECK_EQ(c.fault_log, 8);
@@ -89,8 +89,8 @@ TEST(parse_errors_name_the_token)
 		  NULL);
 	parse_bad("unit u0 type=vtd pasid=21", "'pasid=21'", "20", NULL);
 	parse_bad("unit u0 type=vtd pasid=0 exec", "'exec'", "PASID", NULL);
-	parse_bad("unit u0 type=vtd iotlb=1000", "'iotlb=1000'",
-		  "power of two", NULL);
+	parse_bad("unit u0 type=vtd iotlb=1000", "'iotlb=1000'", "power of two",
+		  NULL);
 	parse_bad("unit u0 type=vtd ways=3", "'ways=3'", NULL);
 	parse_bad("unit u0 type=vtd faults=0", "'faults=0'", NULL);
 	parse_bad("unit u0 type=vtd oas=40", "'oas=40'", NULL);
@@ -112,19 +112,19 @@ TEST(unit_formats_by_type)
 	static const struct {
 		const char *decl, *s1, *s2;
 	} rows[] = {
-		{ "unit a type=vtd aw=39", "vtd_fs4", "vtd_ss3" },
-		{ "unit a type=vtd aw=48", "vtd_fs4", "vtd_ss4" },
-		{ "unit a type=vtd aw=57", "vtd_fs5", "vtd_ss5" },
-		{ "unit a type=amd aw=39", "vtd_fs4", "amdv1_3" },
-		{ "unit a type=amd aw=64", "vtd_fs5", "amdv1_6" },
-		{ "unit a type=smmuv3 aw=39", "arm_s1_4k_39", "arm_s2_4k_40" },
-		{ "unit a type=smmuv3", "arm_s1_4k_48", "arm_s2_4k_48" },
-		{ "unit a type=smmuv3 granule=16k", "arm_s1_16k_48",
-		  "arm_s2_16k_48" },
-		{ "unit a type=smmuv3 granule=64k", "arm_s1_64k_48",
-		  "arm_s2_64k_48_contig" },
-		{ "unit a type=riscv aw=39", "riscv_sv39", "riscv_sv39x4" },
-		{ "unit a type=riscv aw=57", "riscv_sv57", "riscv_sv57x4" },
+	    {"unit a type=vtd aw=39", "vtd_fs4", "vtd_ss3"},
+	    {"unit a type=vtd aw=48", "vtd_fs4", "vtd_ss4"},
+	    {"unit a type=vtd aw=57", "vtd_fs5", "vtd_ss5"},
+	    {"unit a type=amd aw=39", "vtd_fs4", "amdv1_3"},
+	    {"unit a type=amd aw=64", "vtd_fs5", "amdv1_6"},
+	    {"unit a type=smmuv3 aw=39", "arm_s1_4k_39", "arm_s2_4k_40"},
+	    {"unit a type=smmuv3", "arm_s1_4k_48", "arm_s2_4k_48"},
+	    {"unit a type=smmuv3 granule=16k", "arm_s1_16k_48",
+	     "arm_s2_16k_48"},
+	    {"unit a type=smmuv3 granule=64k", "arm_s1_64k_48",
+	     "arm_s2_64k_48_contig"},
+	    {"unit a type=riscv aw=39", "riscv_sv39", "riscv_sv39x4"},
+	    {"unit a type=riscv aw=57", "riscv_sv57", "riscv_sv57x4"},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -175,53 +175,53 @@ TEST(hw_info_vtd_registers)
 	CHECK_EQ(hi.len, 24);
 	CHECK_EQ(hi.max_pasid_lg2, 20);
 	CHECK_EQ(hi.capabilities, IOMMU_HW_CAP_DIRTY_TRACKING |
-					  IOMMU_HW_CAP_PCI_PASID_EXEC |
-					  IOMMU_HW_CAP_PCI_PASID_PRIV);
+				      IOMMU_HW_CAP_PCI_PASID_EXEC |
+				      IOMMU_HW_CAP_PCI_PASID_PRIV);
 	CHECK_EQ(hi.data.vtd.flags, 0);
 	CHECK_EQ(hi.data.vtd.__reserved, 0);
 	cap = hi.data.vtd.cap_reg;
 	ecap = hi.data.vtd.ecap_reg;
 
 	/* Capability Register (VT-d 11.4.2) */
-	CHECK_EQ(FIELD(cap, 2, 0), 6);		/* ND: 2^(4+2*6) = 64K ids */
-	CHECK_EQ(FIELD(cap, 3, 3), 0);		/* AFL */
-	CHECK_EQ(FIELD(cap, 4, 4), 0);		/* RWBF */
-	CHECK_EQ(FIELD(cap, 7, 7), 0);		/* CM: not a virtual unit */
-	CHECK_EQ(FIELD(cap, 12, 8), 1u << 2);	/* SAGAW: 4-level only */
-	CHECK_EQ(FIELD(cap, 21, 16), 48 - 1);	/* MGAW */
+	CHECK_EQ(FIELD(cap, 2, 0), 6);		  /* ND: 2^(4+2*6) = 64K ids */
+	CHECK_EQ(FIELD(cap, 3, 3), 0);		  /* AFL */
+	CHECK_EQ(FIELD(cap, 4, 4), 0);		  /* RWBF */
+	CHECK_EQ(FIELD(cap, 7, 7), 0);		  /* CM: not a virtual unit */
+	CHECK_EQ(FIELD(cap, 12, 8), 1u << 2);	  /* SAGAW: 4-level only */
+	CHECK_EQ(FIELD(cap, 21, 16), 48 - 1);	  /* MGAW */
 	CHECK_EQ(FIELD(cap, 33, 24) * 16, 0x400); /* FRO */
-	CHECK_EQ(FIELD(cap, 34, 34), 1);	/* SSLPS 2 MiB */
-	CHECK_EQ(FIELD(cap, 35, 35), 1);	/* SSLPS 1 GiB */
+	CHECK_EQ(FIELD(cap, 34, 34), 1);	  /* SSLPS 2 MiB */
+	CHECK_EQ(FIELD(cap, 35, 35), 1);	  /* SSLPS 1 GiB */
 	CHECK_EQ(FIELD(cap, 37, 36), 0);
-	CHECK_EQ(FIELD(cap, 39, 39), 1);	/* PSI */
-	CHECK_EQ(FIELD(cap, 47, 40) + 1, 64);	/* NFR = fault log */
-	CHECK_EQ(FIELD(cap, 53, 48), 48 - 12);	/* MAMV */
-	CHECK_EQ(FIELD(cap, 54, 54), 1);	/* DWD */
-	CHECK_EQ(FIELD(cap, 55, 55), 1);	/* DRD */
-	CHECK_EQ(FIELD(cap, 56, 56), 1);	/* FS1GP */
-	CHECK_EQ(FIELD(cap, 59, 59), 0);	/* PI */
-	CHECK_EQ(FIELD(cap, 60, 60), 0);	/* FS5LP: 4-level first stage */
+	CHECK_EQ(FIELD(cap, 39, 39), 1);       /* PSI */
+	CHECK_EQ(FIELD(cap, 47, 40) + 1, 64);  /* NFR = fault log */
+	CHECK_EQ(FIELD(cap, 53, 48), 48 - 12); /* MAMV */
+	CHECK_EQ(FIELD(cap, 54, 54), 1);       /* DWD */
+	CHECK_EQ(FIELD(cap, 55, 55), 1);       /* DRD */
+	CHECK_EQ(FIELD(cap, 56, 56), 1);       /* FS1GP */
+	CHECK_EQ(FIELD(cap, 59, 59), 0);       /* PI */
+	CHECK_EQ(FIELD(cap, 60, 60), 0);       /* FS5LP: 4-level first stage */
 
 	/* Extended Capability Register (VT-d 11.4.3) */
-	CHECK_EQ(FIELD(ecap, 0, 0), 1);		/* C */
-	CHECK_EQ(FIELD(ecap, 1, 1), 1);		/* QI */
-	CHECK_EQ(FIELD(ecap, 2, 2), 1);		/* DT (ats) */
-	CHECK_EQ(FIELD(ecap, 3, 3), 0);		/* IR */
-	CHECK_EQ(FIELD(ecap, 6, 6), 1);		/* PT */
-	CHECK_EQ(FIELD(ecap, 7, 7), 1);		/* SC */
+	CHECK_EQ(FIELD(ecap, 0, 0), 1);		  /* C */
+	CHECK_EQ(FIELD(ecap, 1, 1), 1);		  /* QI */
+	CHECK_EQ(FIELD(ecap, 2, 2), 1);		  /* DT (ats) */
+	CHECK_EQ(FIELD(ecap, 3, 3), 0);		  /* IR */
+	CHECK_EQ(FIELD(ecap, 6, 6), 1);		  /* PT */
+	CHECK_EQ(FIELD(ecap, 7, 7), 1);		  /* SC */
 	CHECK_EQ(FIELD(ecap, 17, 8) * 16, 0x500); /* IRO */
-	CHECK_EQ(FIELD(ecap, 26, 26), 1);	/* NEST */
-	CHECK_EQ(FIELD(ecap, 29, 29), 1);	/* PRS */
-	CHECK_EQ(FIELD(ecap, 30, 30), 1);	/* ERS */
-	CHECK_EQ(FIELD(ecap, 31, 31), 1);	/* SRS */
-	CHECK_EQ(FIELD(ecap, 39, 35) + 1, 20);	/* PSS */
-	CHECK_EQ(FIELD(ecap, 40, 40), 1);	/* PASID */
-	CHECK_EQ(FIELD(ecap, 42, 42), 1);	/* PDS */
-	CHECK_EQ(FIELD(ecap, 43, 43), 1);	/* SMTS */
-	CHECK_EQ(FIELD(ecap, 45, 45), 1);	/* SSADS */
-	CHECK_EQ(FIELD(ecap, 46, 46), 1);	/* SSTS */
-	CHECK_EQ(FIELD(ecap, 47, 47), 1);	/* FSTS */
-	CHECK_EQ(FIELD(ecap, 48, 48), 1);	/* SMPWCS */
+	CHECK_EQ(FIELD(ecap, 26, 26), 1);	  /* NEST */
+	CHECK_EQ(FIELD(ecap, 29, 29), 1);	  /* PRS */
+	CHECK_EQ(FIELD(ecap, 30, 30), 1);	  /* ERS */
+	CHECK_EQ(FIELD(ecap, 31, 31), 1);	  /* SRS */
+	CHECK_EQ(FIELD(ecap, 39, 35) + 1, 20);	  /* PSS */
+	CHECK_EQ(FIELD(ecap, 40, 40), 1);	  /* PASID */
+	CHECK_EQ(FIELD(ecap, 42, 42), 1);	  /* PDS */
+	CHECK_EQ(FIELD(ecap, 43, 43), 1);	  /* SMTS */
+	CHECK_EQ(FIELD(ecap, 45, 45), 1);	  /* SSADS */
+	CHECK_EQ(FIELD(ecap, 46, 46), 1);	  /* SSTS */
+	CHECK_EQ(FIELD(ecap, 47, 47), 1);	  /* FSTS */
+	CHECK_EQ(FIELD(ecap, 48, 48), 1);	  /* SMPWCS */
 	iommu_unit_destroy(u);
 
 	/* A minimal unit: every optional bit off. */
@@ -231,10 +231,10 @@ TEST(hw_info_vtd_registers)
 	ecap = hi.data.vtd.ecap_reg;
 	CHECK_EQ(hi.max_pasid_lg2, 0);
 	CHECK_EQ(hi.capabilities, 0);
-	CHECK_EQ(FIELD(cap, 12, 8), 1u << 3);	/* 5-level */
+	CHECK_EQ(FIELD(cap, 12, 8), 1u << 3); /* 5-level */
 	CHECK_EQ(FIELD(cap, 21, 16), 57 - 1);
 	CHECK_EQ(FIELD(cap, 47, 40), 0);
-	CHECK_EQ(FIELD(cap, 60, 60), 1);	/* FS5LP */
+	CHECK_EQ(FIELD(cap, 60, 60), 1); /* FS5LP */
 	CHECK_EQ(FIELD(ecap, 2, 2), 0);
 	CHECK_EQ(FIELD(ecap, 26, 26), 0);
 	CHECK_EQ(FIELD(ecap, 31, 29), 0);
@@ -267,52 +267,52 @@ TEST(hw_info_smmuv3_registers)
 	CHECK_EQ(r->__reserved, 0);
 
 	/* IDR0 (SMMUv3 6.3.1) */
-	CHECK_EQ(FIELD(r->idr[0], 0, 0), 1);	/* S2P (nest) */
-	CHECK_EQ(FIELD(r->idr[0], 1, 1), 1);	/* S1P */
-	CHECK_EQ(FIELD(r->idr[0], 3, 2), 2);	/* TTF: AArch64 */
-	CHECK_EQ(FIELD(r->idr[0], 4, 4), 1);	/* COHACC */
-	CHECK_EQ(FIELD(r->idr[0], 7, 6), 2);	/* HTTU: access + dirty */
-	CHECK_EQ(FIELD(r->idr[0], 10, 10), 1);	/* ATS */
-	CHECK_EQ(FIELD(r->idr[0], 12, 12), 1);	/* ASID16 */
-	CHECK_EQ(FIELD(r->idr[0], 16, 16), 1);	/* PRI */
-	CHECK_EQ(FIELD(r->idr[0], 18, 18), 1);	/* VMID16 */
-	CHECK_EQ(FIELD(r->idr[0], 19, 19), 1);	/* CD2L */
-	CHECK_EQ(FIELD(r->idr[0], 22, 21), 2);	/* TTENDIAN: LE */
-	CHECK_EQ(FIELD(r->idr[0], 25, 24), 1);	/* STALL_MODEL: no stall */
-	CHECK_EQ(FIELD(r->idr[0], 28, 27), 1);	/* ST_LEVEL: 2-level */
+	CHECK_EQ(FIELD(r->idr[0], 0, 0), 1);   /* S2P (nest) */
+	CHECK_EQ(FIELD(r->idr[0], 1, 1), 1);   /* S1P */
+	CHECK_EQ(FIELD(r->idr[0], 3, 2), 2);   /* TTF: AArch64 */
+	CHECK_EQ(FIELD(r->idr[0], 4, 4), 1);   /* COHACC */
+	CHECK_EQ(FIELD(r->idr[0], 7, 6), 2);   /* HTTU: access + dirty */
+	CHECK_EQ(FIELD(r->idr[0], 10, 10), 1); /* ATS */
+	CHECK_EQ(FIELD(r->idr[0], 12, 12), 1); /* ASID16 */
+	CHECK_EQ(FIELD(r->idr[0], 16, 16), 1); /* PRI */
+	CHECK_EQ(FIELD(r->idr[0], 18, 18), 1); /* VMID16 */
+	CHECK_EQ(FIELD(r->idr[0], 19, 19), 1); /* CD2L */
+	CHECK_EQ(FIELD(r->idr[0], 22, 21), 2); /* TTENDIAN: LE */
+	CHECK_EQ(FIELD(r->idr[0], 25, 24), 1); /* STALL_MODEL: no stall */
+	CHECK_EQ(FIELD(r->idr[0], 28, 27), 1); /* ST_LEVEL: 2-level */
 	/* IDR1 (6.3.2) */
-	CHECK_EQ(FIELD(r->idr[1], 5, 0), 16);	/* SIDSIZE: 16-bit RID */
-	CHECK_EQ(FIELD(r->idr[1], 10, 6), 20);	/* SSIDSIZE */
-	CHECK(FIELD(r->idr[1], 15, 11) > 0);	/* PRIQS (pri) */
-	CHECK_EQ(FIELD(r->idr[1], 20, 16), 6);	/* EVENTQS: 64 records */
-	CHECK(FIELD(r->idr[1], 25, 21) <= 19);	/* CMDQS */
-	CHECK_EQ(FIELD(r->idr[1], 31, 26), 0);	/* no PRESET/REL/ECMDQ */
+	CHECK_EQ(FIELD(r->idr[1], 5, 0), 16);  /* SIDSIZE: 16-bit RID */
+	CHECK_EQ(FIELD(r->idr[1], 10, 6), 20); /* SSIDSIZE */
+	CHECK(FIELD(r->idr[1], 15, 11) > 0);   /* PRIQS (pri) */
+	CHECK_EQ(FIELD(r->idr[1], 20, 16), 6); /* EVENTQS: 64 records */
+	CHECK(FIELD(r->idr[1], 25, 21) <= 19); /* CMDQS */
+	CHECK_EQ(FIELD(r->idr[1], 31, 26), 0); /* no PRESET/REL/ECMDQ */
 	CHECK_EQ(r->idr[2], 0);
-	CHECK_EQ(FIELD(r->idr[3], 10, 10), 1);	/* RIL */
+	CHECK_EQ(FIELD(r->idr[3], 10, 10), 1); /* RIL */
 	CHECK_EQ(r->idr[4], 0);
 	/* IDR5 (6.3.6) */
-	CHECK_EQ(FIELD(r->idr[5], 2, 0), 5);	/* OAS: 48 bits */
-	CHECK_EQ(FIELD(r->idr[5], 4, 4), 1);	/* GRAN4K */
+	CHECK_EQ(FIELD(r->idr[5], 2, 0), 5); /* OAS: 48 bits */
+	CHECK_EQ(FIELD(r->idr[5], 4, 4), 1); /* GRAN4K */
 	CHECK_EQ(FIELD(r->idr[5], 6, 5), 0);
-	CHECK_EQ(FIELD(r->idr[5], 11, 10), 0);	/* VAX: 48-bit VA */
+	CHECK_EQ(FIELD(r->idr[5], 11, 10), 0); /* VAX: 48-bit VA */
 	CHECK_EQ(r->iidr, 0);
-	CHECK_EQ(FIELD(r->aidr, 7, 4), 0);	/* SMMUv3 */
-	CHECK_EQ(FIELD(r->aidr, 3, 0), 2);	/* .2 */
+	CHECK_EQ(FIELD(r->aidr, 7, 4), 0); /* SMMUv3 */
+	CHECK_EQ(FIELD(r->aidr, 3, 0), 2); /* .2 */
 	iommu_unit_destroy(u);
 
 	u = unit_new_str("unit s type=smmuv3 granule=64k pasid=0 oas=52");
 	iommu_unit_hw_info(u, &hi);
 	r = &hi.data.smmuv3;
 	CHECK_EQ(hi.capabilities, 0);
-	CHECK_EQ(FIELD(r->idr[0], 0, 0), 0);	/* no stage 2 */
-	CHECK_EQ(FIELD(r->idr[0], 7, 6), 1);	/* HTTU: access only */
+	CHECK_EQ(FIELD(r->idr[0], 0, 0), 0); /* no stage 2 */
+	CHECK_EQ(FIELD(r->idr[0], 7, 6), 1); /* HTTU: access only */
 	CHECK_EQ(FIELD(r->idr[0], 10, 10), 0);
 	CHECK_EQ(FIELD(r->idr[0], 16, 16), 0);
 	CHECK_EQ(FIELD(r->idr[0], 19, 18), 0);
 	CHECK_EQ(FIELD(r->idr[1], 10, 6), 0);
 	CHECK_EQ(FIELD(r->idr[1], 15, 11), 0);
-	CHECK_EQ(FIELD(r->idr[5], 2, 0), 6);	/* OAS: 52 bits */
-	CHECK_EQ(FIELD(r->idr[5], 6, 4), 4);	/* GRAN64K only */
+	CHECK_EQ(FIELD(r->idr[5], 2, 0), 6); /* OAS: 52 bits */
+	CHECK_EQ(FIELD(r->idr[5], 6, 4), 4); /* GRAN64K only */
 	iommu_unit_destroy(u);
 }
 
@@ -339,11 +339,11 @@ TEST(hw_info_amd_riscv_report_none)
 TYPE_TEST(domain_alloc_flags)
 {
 	struct iommu_unit *u = unit_new(type);
-	struct iommu_unit *bare = unit_new_str(
-		type == IOMMU_UNIT_VTD	  ? "unit b type=vtd" :
-		type == IOMMU_UNIT_AMD	  ? "unit b type=amd pasid=0" :
-		type == IOMMU_UNIT_SMMUV3 ? "unit b type=smmuv3" :
-					    "unit b type=riscv");
+	struct iommu_unit *bare =
+	    unit_new_str(type == IOMMU_UNIT_VTD	     ? "unit b type=vtd"
+			 : type == IOMMU_UNIT_AMD    ? "unit b type=amd pasid=0"
+			 : type == IOMMU_UNIT_SMMUV3 ? "unit b type=smmuv3"
+						     : "unit b type=riscv");
 	struct iommu_domain *d;
 
 	d = dom_paging(u, 0);
@@ -361,41 +361,41 @@ TYPE_TEST(domain_alloc_flags)
 
 	CHECK_EQ(PTR_ERR(iommu_unit_domain_alloc_paging(u, 1u << 7)), -EINVAL);
 	CHECK_EQ(PTR_ERR(iommu_unit_domain_alloc_paging(
-			 u, IOMMU_UNIT_DOMAIN_STAGE1 | IOMMU_UNIT_DOMAIN_STAGE2)),
+		     u, IOMMU_UNIT_DOMAIN_STAGE1 | IOMMU_UNIT_DOMAIN_STAGE2)),
 		 -EINVAL);
-	CHECK_EQ(PTR_ERR(iommu_unit_domain_alloc_paging(
-			 u, IOMMU_UNIT_DOMAIN_STAGE1 |
-				    IOMMU_UNIT_DOMAIN_NEST_PARENT)),
-		 -EOPNOTSUPP);
+	CHECK_EQ(
+	    PTR_ERR(iommu_unit_domain_alloc_paging(
+		u, IOMMU_UNIT_DOMAIN_STAGE1 | IOMMU_UNIT_DOMAIN_NEST_PARENT)),
+	    -EOPNOTSUPP);
 	/* Without the features. */
 	CHECK_EQ(PTR_ERR(iommu_unit_domain_alloc_paging(
-			 bare, IOMMU_UNIT_DOMAIN_NEST_PARENT)),
+		     bare, IOMMU_UNIT_DOMAIN_NEST_PARENT)),
 		 -EOPNOTSUPP);
 	CHECK_EQ(PTR_ERR(iommu_unit_domain_alloc_paging(
-			 bare, IOMMU_UNIT_DOMAIN_DIRTY)),
+		     bare, IOMMU_UNIT_DOMAIN_DIRTY)),
 		 -EOPNOTSUPP);
 	d = dom_paging(bare, 0);
 	CHECK_EQ(d->ops->set_dirty_tracking(d, true), -EOPNOTSUPP);
 	d->ops->free(d);
 	/* Dirty tracking lives in one stage on VT-d / AMD / SMMUv3. */
 	if (type == IOMMU_UNIT_VTD || type == IOMMU_UNIT_AMD)
-		CHECK_EQ(PTR_ERR(iommu_unit_domain_alloc_paging(
-				 u, IOMMU_UNIT_DOMAIN_STAGE1 |
-					    IOMMU_UNIT_DOMAIN_DIRTY)),
-			 -EOPNOTSUPP);
+		CHECK_EQ(
+		    PTR_ERR(iommu_unit_domain_alloc_paging(
+			u, IOMMU_UNIT_DOMAIN_STAGE1 | IOMMU_UNIT_DOMAIN_DIRTY)),
+		    -EOPNOTSUPP);
 	if (type == IOMMU_UNIT_SMMUV3) {
 		CHECK_EQ(PTR_ERR(iommu_unit_domain_alloc_paging(
-				 u, IOMMU_UNIT_DOMAIN_NEST_PARENT |
-					    IOMMU_UNIT_DOMAIN_DIRTY)),
+			     u, IOMMU_UNIT_DOMAIN_NEST_PARENT |
+				    IOMMU_UNIT_DOMAIN_DIRTY)),
 			 -EOPNOTSUPP);
 		/* Stage 2 exists only with nesting (IDR0.S2P). */
 		CHECK_EQ(PTR_ERR(iommu_unit_domain_alloc_paging(
-				 bare, IOMMU_UNIT_DOMAIN_STAGE2)),
+			     bare, IOMMU_UNIT_DOMAIN_STAGE2)),
 			 -EOPNOTSUPP);
 	}
 	if (type == IOMMU_UNIT_AMD) /* v2 tables need PASID (GT) */
 		CHECK_EQ(PTR_ERR(iommu_unit_domain_alloc_paging(
-				 bare, IOMMU_UNIT_DOMAIN_STAGE1)),
+			     bare, IOMMU_UNIT_DOMAIN_STAGE1)),
 			 -EOPNOTSUPP);
 	iommu_unit_destroy(bare);
 	iommu_unit_destroy(u);
@@ -404,13 +404,13 @@ TYPE_TEST(domain_alloc_flags)
 TYPE_TEST(attach_arguments)
 {
 	struct iommu_unit *u = unit_new(type);
-	struct iommu_unit *other = unit_new(
-		(enum iommu_unit_type)((type + 1) % IOMMU_UNIT_NR_TYPES));
+	struct iommu_unit *other =
+	    unit_new((enum iommu_unit_type)((type + 1) % IOMMU_UNIT_NR_TYPES));
 	struct iommu_unit *nopri =
-		unit_new_str(type == IOMMU_UNIT_VTD ? "unit n type=vtd" :
-			     type == IOMMU_UNIT_AMD ? "unit n type=amd" :
-			     type == IOMMU_UNIT_SMMUV3 ? "unit n type=smmuv3" :
-							 "unit n type=riscv");
+	    unit_new_str(type == IOMMU_UNIT_VTD	     ? "unit n type=vtd"
+			 : type == IOMMU_UNIT_AMD    ? "unit n type=amd"
+			 : type == IOMMU_UNIT_SMMUV3 ? "unit n type=smmuv3"
+						     : "unit n type=riscv");
 	struct iommu_domain *d = dom_paging(u, 0);
 	struct iommu_domain *d2 = dom_paging(u, 0);
 	struct iommu_domain *od = dom_paging(other, 0);
@@ -447,5 +447,5 @@ TYPE_TEST(attach_arguments)
 	d2->ops->free(d2);
 	od->ops->free(od);
 	nd->ops->free(nd);
-	iommu_dma_wait();
+	iommu_quiesce();
 }
