@@ -7,7 +7,10 @@
  * iommufd_attach).  The driver is told only when the pair's HWPT changes:
  * first device in, last device out, or replace.  For the RID (no PASID)
  * every device of the group follows; a PASID attachment concerns the
- * attaching device alone.
+ * attaching device alone.  A device's I/O page fault goes to the HWPT of
+ * its (group, PASID) attachment, or, when the driver leaves the PASID table
+ * to the user, to a nested HWPT on the RID; when an attachment goes, the
+ * faults that came through it are completed (fault.c).
  *
  * Invariants: an attachment exists only while it has at least one device
  * and its hwpt is set; each listed device holds one users reference on the
@@ -19,6 +22,7 @@
 #include <string.h>
 
 #include "core/device.h"
+#include "core/fault.h"
 #include "core/hw_pagetable.h"
 #include "core/io_pagetable.h"
 
@@ -382,6 +386,8 @@ iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
 					       hwpt->domain));
 		list_del(&attach->item);
 		iommufd_attach_free(attach);
+		if (hwpt->fault)
+			iommufd_fault_auto_response(hwpt, idev->igroup, pasid);
 	}
 	return hwpt;
 }
@@ -419,6 +425,8 @@ iommufd_device_do_replace(struct iommufd_device *idev, uint32_t pasid,
 	if (rc)
 		return ERR_PTR(rc);
 	attach->hwpt = hwpt;
+	if (old->fault)
+		iommufd_fault_auto_response(old, idev->igroup, pasid);
 	/* Every device's reference moves; the caller puts the last old one. */
 	hwpt->obj.users += attach->ndevs;
 	old->obj.users -= attach->ndevs - 1;
@@ -545,6 +553,56 @@ void iommufd_device_detach(struct iommufd_device *idev, uint32_t pasid)
 		return;
 	iommufd_hw_pagetable_put(idev->ictx, hwpt);
 	iommufd_object_put_user(&idev->obj);
+}
+
+struct iommufd_hw_pagetable *
+iommufd_device_fault_hwpt(struct iommufd_device *idev, uint32_t pasid,
+			  uint32_t *attach_pasid)
+{
+	struct iommufd_attach *attach;
+
+	attach = iommufd_group_attach(idev->igroup, pasid);
+	if (attach && pasid != IOMMU_NO_PASID &&
+	    iommufd_attach_find_dev(attach, idev) < 0)
+		attach = NULL;
+	if (!attach && pasid != IOMMU_NO_PASID &&
+	    idev->dev->ops->user_pasid_table) {
+		/* uAPI: a user PASID table takes faults through the RID. */
+		attach = iommufd_group_attach(idev->igroup, IOMMU_NO_PASID);
+		if (attach &&
+		    attach->hwpt->obj.type != IOMMUFD_OBJ_HWPT_NESTED)
+			attach = NULL;
+	}
+	if (!attach || !attach->hwpt->fault)
+		return NULL;
+	*attach_pasid = attach->pasid;
+	return attach->hwpt;
+}
+
+int iommu_copy_struct_from_user(void *dst, size_t dst_len, size_t min_len,
+				const struct iommu_user_data *src,
+				uint32_t type)
+{
+	/* uAPI: a struct longer than the driver's is refused, even if zero. */
+	if (src->type != type || src->len < min_len || src->len > dst_len)
+		return -EINVAL;
+	return copy_struct_from_user(dst, dst_len, src->uptr, src->len);
+}
+
+int iommu_copy_struct_from_user_array(void *dst, size_t dst_len,
+				      size_t min_len,
+				      const struct iommu_user_data_array *array,
+				      uint32_t type, uint32_t index)
+{
+	struct iommu_user_data src = {
+		.type = array->type,
+		.len = array->entry_len,
+	};
+
+	if (NEVER(index >= array->entry_num))
+		return -EINVAL;
+	src.uptr = (const char *)array->uptr + array->entry_len * index;
+	return iommu_copy_struct_from_user(dst, dst_len, min_len, &src, type);
 }
 
 static int clear_user(void *udst, size_t len)

@@ -59,6 +59,32 @@ struct iommu_user_data {
 };
 
 /*
+ * An array of driver requests passed through IOMMU_HWPT_INVALIDATE.  The
+ * driver sets entry_num to the number of entries it handled.
+ */
+struct iommu_user_data_array {
+	uint32_t type;
+	const void *uptr;
+	size_t entry_len;
+	uint32_t entry_num;
+};
+
+/*
+ * Copy driver data of @type into @dst (@dst_len bytes, the driver's struct).
+ * uAPI: a wrong type, data shorter than @min_len (the struct's first
+ * version) or longer than @dst_len is -EINVAL; a bad pointer -EFAULT.  A
+ * shorter struct is zero-extended.
+ */
+int iommu_copy_struct_from_user(void *dst, size_t dst_len, size_t min_len,
+				const struct iommu_user_data *src,
+				uint32_t type);
+/* As iommu_copy_struct_from_user, for entry @index of @array. */
+int iommu_copy_struct_from_user_array(void *dst, size_t dst_len,
+				      size_t min_len,
+				      const struct iommu_user_data_array *array,
+				      uint32_t type, uint32_t index);
+
+/*
  * An IOMMU driver: the operations iommufd needs from whatever translates a
  * device's DMA.  One const instance per driver; compared by address to tell
  * drivers apart (the kernel's domain->owner checks).
@@ -97,6 +123,18 @@ struct iommu_dev_ops {
 	 */
 	int (*attach_dev)(struct iommu_dev *dev, uint32_t pasid,
 			  struct iommu_domain *domain, struct iommu_domain *old);
+	/*
+	 * IOMMU_HWPT_INVALIDATE on one of this driver's nested domains: run
+	 * the requests of @array, set array->entry_num to how many were
+	 * handled.  0 or -errno.  NULL op: nested domains have no user cache.
+	 */
+	int (*cache_invalidate_user)(struct iommu_domain *domain,
+				     struct iommu_user_data_array *array);
+	/*
+	 * The user owns the PASID table: a fault on a PASID with no
+	 * attachment of its own goes to a nested domain on the RID.
+	 */
+	bool user_pasid_table;
 };
 
 struct iommu_dev {
@@ -194,6 +232,15 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 				struct iommufd_device *idev, uint32_t pasid);
 struct iommufd_hw_pagetable *
 iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid);
+
+/*
+ * The HWPT that takes an I/O page fault of @idev on @pasid (IOMMU_NO_PASID:
+ * the RID), or NULL when none with a fault queue is attached there.
+ * *attach_pasid returns the PASID whose attachment was used.
+ */
+struct iommufd_hw_pagetable *
+iommufd_device_fault_hwpt(struct iommufd_device *idev, uint32_t pasid,
+			  uint32_t *attach_pasid);
 
 /* Is any device of @group bound to @ictx? */
 bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group);

@@ -8,8 +8,11 @@
  * the steps taken (hwpt_item empty = not yet in the IOAS).
  *
  * A nested HWPT holds its parent paging HWPT (users reference); its domain
- * comes from the driver's domain_alloc_nested.  Dirty tracking and cache
- * invalidation are HWPT ioctls too; the IOAS does the walking.
+ * comes from the driver's domain_alloc_nested, and IOMMU_HWPT_INVALIDATE
+ * hands the user's request array to the driver's cache_invalidate_user.
+ * A HWPT made with IOMMU_HWPT_FAULT_ID_VALID holds its fault queue (users
+ * reference) and its devices' I/O page faults go there (fault.c).  Dirty
+ * tracking is a HWPT ioctl too; the IOAS does the walking.
  */
 #include <stdlib.h>
 
@@ -303,7 +306,14 @@ out_put_idev:
 int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct iommu_user_data_array data_array = {
+		.type = cmd->data_type,
+		.uptr = (const void *)(uintptr_t)cmd->data_uptr,
+		.entry_len = cmd->entry_len,
+		.entry_num = cmd->entry_num,
+	};
 	struct iommufd_object *pt_obj;
+	uint32_t done_num = 0;
 	int rc;
 
 	if (cmd->__reserved) {
@@ -321,9 +331,21 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		goto out;
 	}
 	switch (pt_obj->type) {
-	case IOMMUFD_OBJ_HWPT_NESTED:
+	case IOMMUFD_OBJ_HWPT_NESTED: {
+		struct iommufd_hw_pagetable *hwpt = container_of(
+			pt_obj, struct iommufd_hw_pagetable, obj);
+
+		if (!hwpt->driver->cache_invalidate_user) {
+			rc = -EOPNOTSUPP;
+			break;
+		}
+		rc = hwpt->driver->cache_invalidate_user(hwpt->domain,
+							 &data_array);
+		done_num = data_array.entry_num;
+		break;
+	}
 	case IOMMUFD_OBJ_VIOMMU:
-		/* No driver here invalidates user caches yet. */
+		/* No vIOMMU here invalidates user caches yet. */
 		rc = -EOPNOTSUPP;
 		break;
 	default:
@@ -334,7 +356,7 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 	iommufd_put_object(ucmd->ictx, pt_obj);
 out:
 	/* uAPI: entry_num always returns how many entries were handled. */
-	cmd->entry_num = 0;
+	cmd->entry_num = done_num;
 	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
 		return -EFAULT;
 	return rc;

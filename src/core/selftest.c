@@ -18,8 +18,9 @@
  *
  * The other ops read or poke the mock: MD_CHECK_MAP and MD_CHECK_REFS read
  * back domain entries and pin counts, DEV_CHECK_CACHE a mock device's
- * cache entries (MD_CHECK_IOTLB finds no nested mock domain yet), DIRTY
- * marks mock pages dirty,
+ * cache entries, MD_CHECK_IOTLB a nested mock domain's IOTLB entries,
+ * TRIGGER_IOPF reports a page fault of a bound device, DIRTY marks mock
+ * pages dirty,
  * ADD_RESERVED reserves IOVA in an IOAS, SET_TEMP_MEMORY_LIMIT bounds the
  * pages code's temporary buffers.
  *
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "core/device.h"
+#include "core/fault.h"
 #include "core/hw_pagetable.h"
 #include "core/io_pagetable.h"
 #include "core/selftest.h"
@@ -267,19 +269,52 @@ static int iommufd_test_md_check_refs(uintptr_t uptr, uint64_t length,
 	return 0;
 }
 
-/* Nested mock domains are not modelled yet: none is ever found. */
 static int iommufd_test_md_check_iotlb(struct iommufd_ucmd *ucmd,
 				       uint32_t mockpt_id, uint32_t iotlb_id,
 				       uint32_t iotlb)
 {
 	struct iommufd_object *obj;
+	struct iommu_domain *domain;
+	int rc = 0;
 
 	obj = iommufd_get_object(ucmd->ictx, mockpt_id,
 				 IOMMUFD_OBJ_HWPT_NESTED);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
+	domain = container_of(obj, struct iommufd_hw_pagetable, obj)->domain;
+	if (!mock_domain_is_nested(domain) ||
+	    iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX ||
+	    mock_nested_iotlb(domain, iotlb_id) != iotlb)
+		rc = -EINVAL;
 	iommufd_put_object(ucmd->ictx, obj);
-	return -EINVAL;
+	return rc;
+}
+
+/*
+ * One single-fault page request from a bound device, as the mock's
+ * hardware would send it: uAPI: the op succeeds whether or not a fault
+ * queue takes it.
+ */
+static int iommufd_test_trigger_iopf(struct iommufd_ucmd *ucmd,
+				     struct iommu_test_cmd *cmd)
+{
+	struct iommu_hwpt_pgfault fault = {
+		.flags = IOMMU_PGFAULT_FLAGS_LAST_PAGE,
+		.pasid = cmd->trigger_iopf.pasid,
+		.grpid = cmd->trigger_iopf.grpid,
+		.perm = cmd->trigger_iopf.perm,
+		.addr = cmd->trigger_iopf.addr,
+	};
+	struct iommufd_device *idev;
+
+	idev = iommufd_get_device(ucmd, cmd->trigger_iopf.dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	if (fault.pasid != IOMMU_NO_PASID)
+		fault.flags |= IOMMU_PGFAULT_FLAGS_PASID_VALID;
+	iommufd_fault_report(idev, &fault);
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return 0;
 }
 
 static int iommufd_test_dev_check_cache(struct iommufd_ucmd *ucmd,
@@ -753,6 +788,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return iommufd_test_md_check_iotlb(ucmd, cmd->id,
 						   cmd->check_iotlb.id,
 						   cmd->check_iotlb.iotlb);
+	case IOMMU_TEST_OP_TRIGGER_IOPF:
+		return iommufd_test_trigger_iopf(ucmd, cmd);
 	case IOMMU_TEST_OP_DEV_CHECK_CACHE:
 		return iommufd_test_dev_check_cache(ucmd, cmd->id,
 						    cmd->check_dev_cache.id,

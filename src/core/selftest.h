@@ -44,6 +44,10 @@ struct mock_dev *mock_dev_from_dev(struct iommu_dev *dev);
 
 /* Is @domain a mock paging domain? */
 bool mock_domain_is_paging(struct iommu_domain *domain);
+/* Is @domain a nested mock domain (IOMMU_HWPT_DATA_SELFTEST)? */
+bool mock_domain_is_nested(struct iommu_domain *domain);
+/* IOTLB entry @id (<= MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) of a nested one. */
+uint32_t mock_nested_iotlb(struct iommu_domain *domain, unsigned int id);
 /* Mark the mock page at @iova dirty: false when nothing is mapped there. */
 bool mock_domain_mark_dirty(struct iommu_domain *domain, uint64_t iova);
 

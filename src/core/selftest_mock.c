@@ -16,8 +16,12 @@
  * middle).  HUGE marks pages mapped as part of a huge mock page; DIRTY is set
  * by IOMMU_TEST_OP_DIRTY and read back by dirty tracking.
  *
- * Nested mock domains are not modelled yet: allocating one answers
- * EOPNOTSUPP after the core's checks.
+ * A nested mock domain (IOMMU_HWPT_DATA_SELFTEST) has no stage-1 table of
+ * its own: it translates through its parent and carries the kernel mock's
+ * IOTLB, MOCK_NESTED_DOMAIN_IOTLB_NUM values set from the allocation data,
+ * which IOMMU_HWPT_INVALIDATE (IOMMU_HWPT_INVALIDATE_DATA_SELFTEST entries)
+ * clears and IOMMU_TEST_OP_MD_CHECK_IOTLB reads.  The IOTLB values are
+ * written under the context lock and read under it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +41,12 @@ struct mock_iommu_domain {
 	struct iommu_domain domain;
 	unsigned int nr_leaves;
 	uint64_t **leaves;		/* atomic pointers, NULL until mapped */
+};
+
+struct mock_nested_domain {
+	struct iommu_domain domain;
+	struct mock_iommu_domain *parent;
+	uint32_t iotlb[MOCK_NESTED_DOMAIN_IOTLB_NUM];
 };
 
 static size_t mock_page_size;
@@ -410,11 +420,122 @@ mock_domain_alloc_paging_flags(struct iommu_dev *dev, uint32_t flags,
 	return mock_domain_alloc(mdev, dirty);
 }
 
+static const struct iommu_domain_ops mock_nested_ops;
+
+static struct mock_nested_domain *to_mock_nested(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_nested_domain, domain);
+}
+
+bool mock_domain_is_nested(struct iommu_domain *domain)
+{
+	return domain->ops == &mock_nested_ops;
+}
+
+uint32_t mock_nested_iotlb(struct iommu_domain *domain, unsigned int id)
+{
+	return to_mock_nested(domain)->iotlb[id];
+}
+
+/* Stage 1 is the identity: DMA sees the parent's translation. */
+static uintptr_t mock_nested_iova_to_phys(struct iommu_domain *domain,
+					  uint64_t iova)
+{
+	struct iommu_domain *parent = &to_mock_nested(domain)->parent->domain;
+
+	return parent->ops->iova_to_phys(parent, iova);
+}
+
+static void mock_nested_free(struct iommu_domain *domain)
+{
+	free(to_mock_nested(domain));
+}
+
+static const struct iommu_domain_ops mock_nested_ops = {
+	.iova_to_phys = mock_nested_iova_to_phys,
+	.free = mock_nested_free,
+};
+
 static struct iommu_domain *
 mock_domain_alloc_nested(struct iommu_dev *dev, struct iommu_domain *parent,
 			 uint32_t flags, const struct iommu_user_data *user_data)
 {
-	return ERR_PTR(-EOPNOTSUPP);
+	struct mock_nested_domain *mock_nested;
+	struct iommu_hwpt_selftest cfg;
+	int rc;
+
+	if (flags & ~IOMMU_HWPT_ALLOC_PASID)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!parent || !mock_domain_is_paging(parent))
+		return ERR_PTR(-EINVAL);
+	if (user_data->type != IOMMU_HWPT_DATA_SELFTEST)
+		return ERR_PTR(-EOPNOTSUPP);
+	rc = iommu_copy_struct_from_user(
+		&cfg, sizeof(cfg),
+		offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(cfg.iotlb),
+		user_data, IOMMU_HWPT_DATA_SELFTEST);
+	if (rc)
+		return ERR_PTR(rc);
+
+	mock_nested = calloc(1, sizeof(*mock_nested));
+	if (!mock_nested)
+		return ERR_PTR(-ENOMEM);
+	mock_nested->parent = to_mock_domain(parent);
+	mock_nested->domain.ops = &mock_nested_ops;
+	mock_nested->domain.type = IOMMU_DOMAIN_NESTED;
+	mock_nested->domain.pgsize_bitmap = parent->pgsize_bitmap;
+	mock_nested->domain.aperture_start = parent->aperture_start;
+	mock_nested->domain.aperture_last = parent->aperture_last;
+	mock_nested->domain.owner = mock_nested;
+	for (unsigned int i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+		mock_nested->iotlb[i] = cfg.iotlb;
+	return &mock_nested->domain;
+}
+
+static int mock_nested_cache_invalidate_user(struct iommu_domain *domain,
+					     struct iommu_user_data_array *array)
+{
+	struct mock_nested_domain *mock_nested = to_mock_nested(domain);
+	struct iommu_hwpt_invalidate_selftest inv;
+	uint32_t done = 0;
+	int rc = 0;
+
+	if (NEVER(!mock_domain_is_nested(domain))) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* uAPI: the type is checked even for an empty array. */
+	if (array->type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST) {
+		rc = -EINVAL;
+		goto out;
+	}
+	for (; done < array->entry_num; done++) {
+		rc = iommu_copy_struct_from_user_array(
+			&inv, sizeof(inv),
+			offsetof(struct iommu_hwpt_invalidate_selftest,
+				 iotlb_id) +
+				sizeof(inv.iotlb_id),
+			array, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, done);
+		if (rc)
+			break;
+		if (inv.flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+			rc = -EOPNOTSUPP;
+			break;
+		}
+		/* uAPI: the id is checked even when FLAG_ALL ignores it. */
+		if (inv.iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) {
+			rc = -EINVAL;
+			break;
+		}
+		if (inv.flags & IOMMU_TEST_INVALIDATE_FLAG_ALL)
+			memset(mock_nested->iotlb, 0,
+			       sizeof(mock_nested->iotlb));
+		else
+			mock_nested->iotlb[inv.iotlb_id] = 0;
+	}
+out:
+	array->entry_num = done;
+	return rc;
 }
 
 static int mock_dev_attach(struct iommu_dev *dev, uint32_t pasid,
@@ -425,7 +546,7 @@ static int mock_dev_attach(struct iommu_dev *dev, uint32_t pasid,
 
 	if (!domain)
 		return 0;
-	if (!mock_domain_is_paging(domain))
+	if (!mock_domain_is_paging(domain) && !mock_domain_is_nested(domain))
 		return -EINVAL;
 	/* uAPI: a dirty-tracking domain refuses devices that can't track. */
 	if (domain->ops == &mock_domain_dirty_ops &&
@@ -441,6 +562,8 @@ static const struct iommu_dev_ops mock_dev_ops = {
 	.domain_alloc_paging_flags = mock_domain_alloc_paging_flags,
 	.domain_alloc_nested = mock_domain_alloc_nested,
 	.attach_dev = mock_dev_attach,
+	.cache_invalidate_user = mock_nested_cache_invalidate_user,
+	.user_pasid_table = true,
 };
 
 struct mock_dev *mock_dev_from_dev(struct iommu_dev *dev)
