@@ -5,8 +5,14 @@
  * It is two-level (1024 chunks of 1024 slots) so it covers fds below 2^20
  * without a large up-front allocation; chunks are never freed.  Invariants:
  * every slot that holds a file holds one reference to it; a file's kfd is
- * one of the slots that hold it (or -1), so its eventfd is never written
- * through a number the kernel may already have reused.
+ * one of the slots that hold it, a private dup it owns (kfd_private), or -1,
+ * so its eventfd is never written through a number the kernel may already
+ * have reused.
+ *
+ * fork: the handlers below hold both locks across fork() and let remote.c
+ * set up the child's connections while the table cannot change; in the
+ * child each file's reference count is recounted from the slots (references
+ * of calls in flight in other threads of the parent do not exist there).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/remote.h"
 #include "core/uaccess.h"
 #include "util/compiler.h"
 #include "util/sys.h"
@@ -35,14 +42,27 @@ static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 static void ufile_fork_prepare(void)
 {
+	remote_fork_quiesce();
 	pthread_rwlock_wrlock(&fdt_lock);
 	pthread_mutex_lock(&kfd_lock);
+	remote_fork_prepare();
 }
 
 static void ufile_fork_parent(void)
 {
+	remote_fork_parent();
 	pthread_mutex_unlock(&kfd_lock);
 	pthread_rwlock_unlock(&fdt_lock);
+}
+
+static void ufile_refs_zero(struct ufile *f, void *arg)
+{
+	atomic_store_explicit(&f->refs, 0, memory_order_relaxed);
+}
+
+static void ufile_refs_count(struct ufile *f, void *arg)
+{
+	ufile_hold(f);
 }
 
 /* The child has one thread; a rwlock cannot be unlocked by a new tid. */
@@ -51,6 +71,20 @@ static void ufile_fork_child(void)
 	pthread_mutex_init(&kfd_lock, NULL);
 	pthread_rwlock_init(&fdt_lock, NULL);
 	uaccess_after_fork();
+	ufile_for_each_locked(ufile_refs_zero, NULL);
+	ufile_for_each_locked(ufile_refs_count, NULL);
+	remote_fork_child();
+}
+
+void ufile_for_each_locked(void (*fn)(struct ufile *f, void *arg), void *arg)
+{
+	for (unsigned int hi = 0; hi < FDT_CHUNK; hi++) {
+		if (!fdt[hi])
+			continue;
+		for (unsigned int lo = 0; lo < FDT_CHUNK; lo++)
+			if (fdt[hi][lo])
+				fn(fdt[hi][lo], arg);
+	}
 }
 
 static void ufile_fork_register(void)
@@ -98,7 +132,7 @@ static int fdt_find(const struct ufile *f)
 static void fdt_unlinked(struct ufile *f, int fd)
 {
 	pthread_mutex_lock(&kfd_lock);
-	if (f->kfd == fd)
+	if (f->kfd == fd && !f->kfd_private)
 		f->kfd = fdt_find(f);
 	pthread_mutex_unlock(&kfd_lock);
 }
@@ -126,11 +160,16 @@ static int fdt_store(int fd, struct ufile *f, struct ufile **old)
 int ufile_install_new(struct ufile *f, const struct ufile_ops *ops,
 		      void *priv, int flags)
 {
+	struct uaccess_target *t = uaccess_target_get();
+	struct remote_owner *owner;
 	struct ufile *old;
 	int efd_flags = 0;
 	int fd, ret;
 
 	pthread_once(&fork_once, ufile_fork_register);
+	owner = remote_owner_self();
+	if (!owner)
+		return -ENOMEM;
 	if (flags & O_CLOEXEC)
 		efd_flags |= EFD_CLOEXEC;
 	if (flags & O_NONBLOCK)
@@ -146,8 +185,11 @@ int ufile_install_new(struct ufile *f, const struct ufile_ops *ops,
 	f->ops = ops;
 	f->priv = priv;
 	f->kfd = fd;
+	f->kfd_private = false;
+	f->remote_alloc = false;
 	f->flags = flags;
-	f->owner_pid = getpid();
+	f->owner = owner;
+	f->handle = (uintptr_t)f;
 	f->orphan_next = NULL;
 	atomic_init(&f->refs, 1);
 	atomic_init(&f->readable, !ops->pollable);
@@ -159,18 +201,55 @@ int ufile_install_new(struct ufile *f, const struct ufile_ops *ops,
 	/* A stale entry means the kernel fd was closed behind our back. */
 	if (old)
 		ufile_put(old);
+	/* Made for a remote caller: the server hands it over. */
+	if (t && t->nnew < UACCESS_MAX_NEW)
+		t->new_fds[t->nnew++] = fd;
 	return fd;
+}
+
+int ufile_install_at(struct ufile *f, int fd)
+{
+	struct ufile *old;
+	int ret;
+
+	pthread_once(&fork_once, ufile_fork_register);
+	f->kfd = fd;
+	f->kfd_private = false;
+	f->orphan_next = NULL;
+	atomic_init(&f->refs, 1);
+	atomic_init(&f->readable, !f->ops->pollable);
+	ret = fdt_store(fd, f, &old);
+	if (ret)
+		return ret;
+	if (old)
+		ufile_put(old);
+	return 0;
+}
+
+/* While serving a remote caller: the files it passed, by its numbers. */
+static struct ufile *ufile_get_remote(const struct uaccess_target *t, int fd)
+{
+	for (unsigned int i = 0; i < t->nfds; i++) {
+		if (t->fds[i].fd == fd && t->fds[i].file) {
+			ufile_hold(t->fds[i].file);
+			return t->fds[i].file;
+		}
+	}
+	return NULL;
 }
 
 struct ufile *ufile_get(int fd)
 {
+	struct uaccess_target *t = uaccess_target_get();
 	struct ufile **slot, *f = NULL;
 
+	if (unlikely(t))
+		return ufile_get_remote(t, fd);
 	pthread_rwlock_rdlock(&fdt_lock);
 	slot = fdt_slot(fd, false);
 	if (slot && *slot) {
 		f = *slot;
-		atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+		ufile_hold(f);
 	}
 	pthread_rwlock_unlock(&fdt_lock);
 	return f;
@@ -192,15 +271,46 @@ void ufile_put(struct ufile *f)
 {
 	if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	if (f->owner_pid != getpid()) {
-		/* A forked copy: what it holds may be the parent's too. */
+	if (ufile_is_remote(f)) {
+		/* The owner drops our reference; the copy is not ours to free. */
+		remote_file_release(f);
+		if (f->remote_alloc) {
+			free(f);
+			return;
+		}
 		pthread_mutex_lock(&kfd_lock);
 		f->orphan_next = ufile_orphans;
 		ufile_orphans = f;
 		pthread_mutex_unlock(&kfd_lock);
 		return;
 	}
+	if (f->kfd_private)
+		sys_close(f->kfd);
 	f->ops->release(f);
+}
+
+int ufile_kfd_keep_locked(struct ufile *f)
+{
+	int fd;
+
+	if (!f->ops->pollable || f->kfd_private || f->kfd < 0)
+		return 0;
+	fd = syscall(SYS_fcntl, f->kfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	f->kfd = fd;
+	f->kfd_private = true;
+	return 0;
+}
+
+int ufile_kfd_keep(struct ufile *f)
+{
+	int ret;
+
+	pthread_mutex_lock(&kfd_lock);
+	ret = ufile_kfd_keep_locked(f);
+	pthread_mutex_unlock(&kfd_lock);
+	return ret;
 }
 
 int ufile_remove_fd(int fd)

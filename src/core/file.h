@@ -11,11 +11,18 @@
  * holds 1), as the kernel reports POLLIN|POLLOUT for a file without ->poll;
  * a pollable file's readiness follows ufile_set_readable().
  *
- * fork: the child gets a copy of the table and of every file (it is memory).
- * The copy is the child's own (its ioctls change only the copy); releasing it
- * in the child frees nothing, because what the file holds may be shared with
- * the parent through inherited kernel objects.  The copy is kept reachable
- * (leak checkers stay quiet) until the child exits.
+ * Files across processes (src/core/remote.c, docs/remote.md): every file
+ * names its owner record, the process that serves it.  After fork() the
+ * child's copies still name the parent's record, so "owner is not this
+ * process's record" is exactly "served remotely": the child's calls on such
+ * a file go to the owner over a connection made at fork, and closing its
+ * last fd in the child drops the child's reference at the owner.  The copy
+ * itself is never released in the child (what it points at is the owner's);
+ * it stays reachable (leak checkers stay quiet) until the child exits.
+ * A handle is the file's name at its owner (the owner's address of it).
+ *
+ * ufile_ops read/write reach the caller's buffer only with copy_*_user (the
+ * caller may be another process).
  *
  * Locking: the fd table has one rwlock; lookups take it shared and a
  * reference on the ufile, so a concurrent close cannot free a file that an
@@ -28,6 +35,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct ufile;
@@ -51,10 +59,18 @@ struct ufile {
 				 * kfd_lock */
 	int flags;		/* open flags (O_NONBLOCK ...) */
 	atomic_bool readable;	/* mirrors the eventfd counter (0/1) */
-	pid_t owner_pid;	/* process that installed it (see fork above) */
-	struct ufile *orphan_next;	/* forked copies released in a child */
+	bool kfd_private;	/* kfd is a dup of our own, in no slot */
+	bool remote_alloc;	/* a client's stand-in made by remote.c */
+	struct remote_owner *owner;	/* who serves it (see above) */
+	uint64_t handle;	/* its name at the owner */
+	struct ufile *orphan_next;	/* remote copies released here */
 	void *priv;
 };
+
+static inline void ufile_hold(struct ufile *f)
+{
+	atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+}
 
 /*
  * Make the kernel fd for a new file and install it: returns the fd or
@@ -63,7 +79,15 @@ struct ufile {
  */
 int ufile_install_new(struct ufile *f, const struct ufile_ops *ops,
 		      void *priv, int flags);
-/* Take a reference to the file at @fd, or NULL. */
+/*
+ * Install a remote file's stand-in @f (ops, owner, handle set) at @fd, a
+ * kernel fd the caller made: 0 or -errno.  The table takes @fd's reference.
+ */
+int ufile_install_at(struct ufile *f, int fd);
+/*
+ * Take a reference to the file at @fd, or NULL.  While serving a remote
+ * caller, @fd is the caller's number and only files it passed are found.
+ */
 struct ufile *ufile_get(int fd);
 void ufile_put(struct ufile *f);
 /*
@@ -86,6 +110,19 @@ int ufile_dup_fd(int oldfd, int newfd);
  * Callers serialise calls for one file (they hold the file owner's lock).
  */
 void ufile_set_readable(struct ufile *f, bool readable);
+
+/*
+ * Keep @f's kernel fd signallable after its last slot goes (the file lives
+ * on in other processes): kfd becomes a private dup.  0 or -errno.
+ */
+int ufile_kfd_keep(struct ufile *f);
+/* The same from the fork handlers, which hold the lock. */
+int ufile_kfd_keep_locked(struct ufile *f);
+/*
+ * Call @fn on every slot's file (a file once per fd).  Only from the fork
+ * handlers, which hold the table locked.
+ */
+void ufile_for_each_locked(void (*fn)(struct ufile *f, void *arg), void *arg);
 
 /* Device nodes: path -> open function. */
 struct unode {

@@ -235,7 +235,7 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	struct iommufd_ioas *ioas;
 	unsigned int flags = 0;
 	struct stat st;
-	int rc;
+	int fd, rc;
 
 	if (cmd->flags & ~IOAS_MAP_FLAGS)
 		return -EOPNOTSUPP;
@@ -248,13 +248,14 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 		return PTR_ERR(ioas);
 
 	/* uAPI: fd must be an open file (the kernel's fget()). */
-	if (cmd->fd < 0 || fstat(cmd->fd, &st)) {
+	fd = cmd->fd < 0 ? -1 : uaccess_fd(cmd->fd);
+	if (fd < 0 || fstat(fd, &st)) {
 		rc = -EBADF;
 		goto out_put;
 	}
 	if (!(cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA))
 		flags = IOPT_ALLOC_IOVA;
-	rc = iopt_map_file_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->fd,
+	rc = iopt_map_file_pages(ucmd->ictx, &ioas->iopt, &iova, fd,
 				 cmd->start, cmd->length,
 				 conv_iommu_prot(cmd->flags), flags);
 	if (!rc) {

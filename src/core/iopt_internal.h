@@ -65,6 +65,10 @@ struct iopt_pages {
 	uintptr_t base;			/* host address of page index 0 */
 	uint64_t npinned;
 	struct iopt_file *file;		/* FILE: the mapping behind base */
+	/* Memory another process mapped (remote.c): that process, whose
+	 * exit makes pages no hold kept unavailable. */
+	bool borrowed;
+	int source_pidfd;
 	struct interval_tree_root holds; /* partial holds (counted spans) */
 };
 

@@ -41,12 +41,17 @@
  * each has its own mutex, taken under ictx->lock and never together; the
  * node reserve's lock is innermost.  Nothing here is fork-aware: a child
  * must not use a context it inherited (the front ends route it to the
- * owner).
+ * owner).  A child's IOMMU_IOAS_MAP arrives from remote.c as the same
+ * memory in another form (IOMMU_IOAS_MAP_FILE of a memfd or of its shared
+ * file, or our own address of shared memory); such pages are "borrowed":
+ * once the child has exited, pages no hold kept cannot be had (EFAULT), as
+ * the kernel cannot pin user pages of a dead mm.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +60,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -736,11 +742,11 @@ static void file_put(struct iopt_file *f)
 }
 
 /* One line of /proc/self/maps around @va: 0, or -ENOENT. */
-static int maps_lookup(uintptr_t va, uint64_t *file_off, dev_t *dev,
-		       ino_t *ino, bool *shared)
+static int maps_lookup(const char *path, uintptr_t va, uint64_t *file_off,
+		       dev_t *dev, ino_t *ino, bool *shared)
 {
 	char line[512];
-	FILE *fp = fopen("/proc/self/maps", "re");
+	FILE *fp = fopen(path, "re");
 	int rc = -ENOENT;
 
 	if (!fp)
@@ -768,6 +774,8 @@ static int maps_lookup(uintptr_t va, uint64_t *file_off, dev_t *dev,
 
 uintptr_t iopt_user_va_to_phys(uintptr_t va)
 {
+	struct uaccess_target *t = uaccess_target_get();
+	char path[64] = "/proc/self/maps";
 	uintptr_t phys = va;
 	struct iopt_file *f;
 	uint64_t off;
@@ -775,15 +783,20 @@ uintptr_t iopt_user_va_to_phys(uintptr_t va)
 	dev_t dev;
 	ino_t ino;
 
+	/* A remote caller's address is looked up in its own maps. */
+	if (t)
+		snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
 	pthread_mutex_lock(&file_lock);
-	list_for_each_entry(f, &file_list, link)
-		if (va >= f->base && va - f->base < f->size)
-			goto out_unlock;
+	if (!t)
+		list_for_each_entry(f, &file_list, link)
+			if (va >= f->base && va - f->base < f->size)
+				goto out_unlock;
 	if (list_empty(&file_list))
 		goto out_unlock;
 	pthread_mutex_unlock(&file_lock);
 
-	if (maps_lookup(va, &off, &dev, &ino, &shared) || !shared || !ino)
+	if (maps_lookup(path, va, &off, &dev, &ino, &shared) || !shared ||
+	    !ino)
 		return va;
 
 	pthread_mutex_lock(&file_lock);
@@ -826,6 +839,29 @@ static struct iopt_pages *iopt_alloc_pages(uint64_t start_byte,
 	return pages;
 }
 
+/* Remote IOMMU_IOAS_MAP (see remote.c): remember whose memory it is. */
+static void iopt_pages_borrow(struct iopt_pages *pages)
+{
+	struct uaccess_target *t = uaccess_target_get();
+	int pidfd;
+
+	if (!t || !t->borrowed)
+		return;
+	pidfd = syscall(SYS_pidfd_open, t->pid, 0);
+	if (pidfd < 0)
+		return;
+	pages->borrowed = true;
+	pages->source_pidfd = pidfd;
+}
+
+/* uAPI: an exited process's pages are there only while something holds them. */
+static bool iopt_pages_source_gone(const struct iopt_pages *pages)
+{
+	struct pollfd p = { .fd = pages->source_pidfd, .events = POLLIN };
+
+	return pages->borrowed && poll(&p, 1, 0) == 1;
+}
+
 struct iopt_pages *iopt_alloc_user_pages(uintptr_t uptr, uint64_t length,
 					 bool writable, uint64_t *start_byte)
 {
@@ -840,6 +876,7 @@ struct iopt_pages *iopt_alloc_user_pages(uintptr_t uptr, uint64_t length,
 		return pages;
 	pages->type = IOPT_ADDRESS_USER;
 	pages->base = uptr_down;
+	iopt_pages_borrow(pages);
 	*start_byte = uptr - uptr_down;
 	return pages;
 }
@@ -871,6 +908,7 @@ struct iopt_pages *iopt_alloc_file_pages(int fd, uint64_t start,
 	}
 	pages->type = IOPT_ADDRESS_FILE;
 	pages->file = f;
+	iopt_pages_borrow(pages);
 	pages->base = f->base + (start_down - f->start);
 	*start_byte = start - start_down;
 	return pages;
@@ -890,6 +928,8 @@ void iopt_pages_put(struct iopt_pages *pages)
 	span_destroy_all(&pages->holds);
 	if (pages->file)
 		file_put(pages->file);
+	if (pages->borrowed)
+		close(pages->source_pidfd);
 	free(pages);
 }
 
@@ -928,6 +968,8 @@ static int iopt_pages_populate(struct iopt_pages *pages, uint64_t index,
 	uint64_t len = (last_index - index + 1) << IOPT_PAGE_SHIFT;
 	int err = pages->type == IOPT_ADDRESS_FILE ? -EINVAL : -EFAULT;
 
+	if (iopt_pages_source_gone(pages))
+		return -EFAULT;
 	/* uAPI: only shmem and hugetlbfs files can be pinned. */
 	if (pages->type == IOPT_ADDRESS_FILE && !pages->file->pinnable)
 		return -EINVAL;
@@ -942,7 +984,7 @@ static int iopt_pages_populate(struct iopt_pages *pages, uint64_t index,
 	for (; len; len -= IOPT_PAGE_SIZE, va += IOPT_PAGE_SIZE) {
 		char c;
 
-		if (copy_from_user(&c, (void *)va, 1))
+		if (copy_from_host(&c, (void *)va, 1))
 			return err;
 	}
 	return 0;
@@ -1082,6 +1124,20 @@ void iopt_pages_unhold(struct iopt_pages *pages, uint64_t index,
 	account_uncharge(pages->account_mode, pages->source_uid, u.unpinned);
 }
 
+/* Is every page of [index, last_index] held? */
+static bool iopt_pages_held(struct iopt_pages *pages, uint64_t index,
+			    uint64_t last_index)
+{
+	struct interval_tree_span_iter it;
+
+	if (pages->whole_holds)
+		return true;
+	interval_tree_for_each_span(&it, &pages->holds, index, last_index)
+		if (it.is_hole)
+			return false;
+	return true;
+}
+
 int iopt_pages_rw(struct iopt_pages *pages, uint64_t start_byte, void *data,
 		  uint64_t length, unsigned int flags)
 {
@@ -1090,13 +1146,17 @@ int iopt_pages_rw(struct iopt_pages *pages, uint64_t start_byte, void *data,
 
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	if (length && iopt_pages_source_gone(pages) &&
+	    !iopt_pages_held(pages, start_byte >> IOPT_PAGE_SHIFT,
+			     (start_byte + length - 1) >> IOPT_PAGE_SHIFT))
+		return -EFAULT;
 	if (pages->type == IOPT_ADDRESS_FILE && !pages->file->pinnable)
 		return -EINVAL;
 	if (flags & IOMMUFD_ACCESS_RW_WRITE) {
-		if (copy_to_user(va, data, length))
+		if (copy_to_host(va, data, length))
 			return err;
 	} else {
-		if (copy_from_user(data, va, length))
+		if (copy_from_host(data, va, length))
 			return err;
 	}
 	return 0;

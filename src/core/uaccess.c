@@ -7,6 +7,9 @@
  * write(2) from a bad source pointer is EFAULT.  The pipe path is used only
  * for reads; writes to caller memory then go through a read(2) from the pipe,
  * which likewise faults safely.
+ *
+ * A remote target (uaccess_target_set) is reached with the same syscalls on
+ * its pid; there is no fallback for it: a refusal is -EFAULT.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,8 @@
 
 static atomic_int self_pid;
 static atomic_bool use_pipe;
+static __thread struct uaccess_target *cur_target
+	__attribute__((tls_model("initial-exec")));
 
 static pid_t uaccess_pid(void)
 {
@@ -68,24 +73,27 @@ static int pipe_copy(void *dst, const void *src, size_t len)
 	return 0;
 }
 
-static int vm_copy(void *dst, const void *src, size_t len, bool to_user)
+static int vm_copy(void *dst, const void *src, size_t len, bool to_user,
+		   const struct uaccess_target *t)
 {
 	struct iovec local, remote;
+	pid_t pid;
 	ssize_t n;
 
 	if (!len)
 		return 0;
-	if (atomic_load_explicit(&use_pipe, memory_order_relaxed))
+	if (!t && atomic_load_explicit(&use_pipe, memory_order_relaxed))
 		return pipe_copy(dst, src, len);
+	pid = t ? t->pid : uaccess_pid();
 	local.iov_base = to_user ? (void *)src : dst;
 	local.iov_len = len;
 	remote.iov_base = to_user ? dst : (void *)src;
 	remote.iov_len = len;
-	n = to_user ? process_vm_writev(uaccess_pid(), &local, 1, &remote, 1, 0) :
-		      process_vm_readv(uaccess_pid(), &local, 1, &remote, 1, 0);
+	n = to_user ? process_vm_writev(pid, &local, 1, &remote, 1, 0) :
+		      process_vm_readv(pid, &local, 1, &remote, 1, 0);
 	if (n == (ssize_t)len)
 		return 0;
-	if (n < 0 && (errno == EPERM || errno == ENOSYS)) {
+	if (!t && n < 0 && (errno == EPERM || errno == ENOSYS)) {
 		atomic_store(&use_pipe, true);
 		return pipe_copy(dst, src, len);
 	}
@@ -94,12 +102,44 @@ static int vm_copy(void *dst, const void *src, size_t len, bool to_user)
 
 int copy_from_user(void *dst, const void *usrc, size_t len)
 {
-	return vm_copy(dst, usrc, len, false);
+	return vm_copy(dst, usrc, len, false, cur_target);
 }
 
 int copy_to_user(void *udst, const void *src, size_t len)
 {
-	return vm_copy(udst, src, len, true);
+	return vm_copy(udst, src, len, true, cur_target);
+}
+
+int copy_from_host(void *dst, const void *hsrc, size_t len)
+{
+	return vm_copy(dst, hsrc, len, false, NULL);
+}
+
+int copy_to_host(void *hdst, const void *src, size_t len)
+{
+	return vm_copy(hdst, src, len, true, NULL);
+}
+
+void uaccess_target_set(struct uaccess_target *t)
+{
+	cur_target = t;
+}
+
+struct uaccess_target *uaccess_target_get(void)
+{
+	return cur_target;
+}
+
+int uaccess_fd(int fd)
+{
+	const struct uaccess_target *t = cur_target;
+
+	if (likely(!t))
+		return fd;
+	for (unsigned int i = 0; i < t->nfds; i++)
+		if (t->fds[i].fd == fd && t->fds[i].host_fd >= 0)
+			return t->fds[i].host_fd;
+	return -1;
 }
 
 int check_zeroed_user(const void *usrc, size_t len)

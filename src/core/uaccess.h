@@ -2,16 +2,27 @@
  * uaccess.h - reaching the caller's memory the way the kernel's
  * copy_{from,to}_user does: a bad pointer is -EFAULT, never a crash.
  *
- * Caller memory is this process's own memory; access goes through
+ * The caller is normally this process: access goes through
  * process_vm_readv/writev on ourselves (which the kernel checks page by page)
- * or, where a sandbox forbids that, through a pipe.  Copies are short
- * (ioctl structs, arrays the caller passes); bulk DMA never comes here.
+ * or, where a sandbox forbids that, through a pipe.  While a request of
+ * another process is served (src/core/remote.c), the calling thread has a
+ * target: user pointers then name that process's memory, and fd numbers in
+ * ioctl structs name the files it passed with the request (uaccess_fd(),
+ * ufile_get()).  Copies are short (ioctl structs, arrays the caller passes);
+ * bulk DMA never comes here.
+ *
+ * Host memory (uiommu's "physical" addresses, see src/iommu/domain.h) is
+ * this process's whatever the target: copy_{from,to}_host.
  */
 #ifndef UIOMMU_CORE_UACCESS_H
 #define UIOMMU_CORE_UACCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+struct ufile;
 
 /* 0 or -EFAULT. */
 int copy_from_user(void *dst, const void *usrc, size_t len);
@@ -21,7 +32,48 @@ int copy_struct_from_user(void *dst, size_t ksize, const void *usrc,
 			  size_t usize);
 /* Is [usrc, usrc + len) all zero?  1 yes, 0 no, -EFAULT. */
 int check_zeroed_user(const void *usrc, size_t len);
+/* Checked copies in this process's own memory (host addresses). */
+int copy_from_host(void *dst, const void *hsrc, size_t len);
+int copy_to_host(void *hdst, const void *src, size_t len);
 /* Forget cached process facts after fork(). */
 void uaccess_after_fork(void);
+
+/* A file descriptor the remote caller named in a struct field. */
+struct uaccess_fd {
+	int fd;			/* the number in the caller's struct */
+	int host_fd;		/* our kernel fd for the same file, or -1 */
+	struct ufile *file;	/* or the emulated file it names, or NULL */
+};
+
+#define UACCESS_MAX_NEW 4
+
+/*
+ * The caller of the request this thread serves.  Set by the server around
+ * one ufile_ops call; owned by it (lives on its stack).
+ */
+struct uaccess_target {
+	pid_t pid;			/* whose memory user pointers name */
+	/*
+	 * IOMMU_IOAS_MAP_FILE standing for the caller's IOMMU_IOAS_MAP of its
+	 * private memory: pages not pinned while the caller lives cannot be
+	 * had after it exits (the kernel's user pages of a dead mm).
+	 */
+	bool borrowed;
+	const struct uaccess_fd *fds;
+	unsigned int nfds;
+	/* fds ufile_install_new() made while serving (to hand over) */
+	int new_fds[UACCESS_MAX_NEW];
+	unsigned int nnew;
+};
+
+/* Serve as @t (NULL: this process again).  Per thread. */
+void uaccess_target_set(struct uaccess_target *t);
+/* The target of this thread, or NULL when serving this process. */
+struct uaccess_target *uaccess_target_get(void);
+/*
+ * The kernel fd of ours behind the caller's fd number @fd: @fd itself when
+ * the caller is this process, else the fd it passed, or -1 (-EBADF).
+ */
+int uaccess_fd(int fd);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * libuiommu.c - the public library API (include/uiommu/uiommu.h) over the
  * fd table of src/core/file.c.  The only exported symbols of libuiommu.
+ * A file another process serves (inherited over fork) is called through
+ * src/core/remote.c; the owner's own files take the direct path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,7 @@
 #include <uiommu/uiommu.h>
 
 #include "core/file.h"
+#include "core/remote.h"
 #include "util/compiler.h"
 #include "util/sys.h"
 
@@ -49,7 +52,10 @@ __uiommu_public int uiommu_ioctl(int fd, unsigned long request, void *arg)
 		ret = syscall(SYS_ioctl, fd, request, arg);
 		return ret < 0 ? -errno : ret;
 	}
-	ret = f->ops->ioctl ? f->ops->ioctl(f, request, arg) : -ENOTTY;
+	if (ufile_is_remote(f))
+		ret = remote_ioctl(f, request, arg);
+	else
+		ret = f->ops->ioctl ? f->ops->ioctl(f, request, arg) : -ENOTTY;
 	ufile_put(f);
 	return ret;
 }
@@ -61,7 +67,10 @@ __uiommu_public ssize_t uiommu_read(int fd, void *buf, size_t count)
 
 	if (!f)
 		return -EBADF;
-	ret = f->ops->read ? f->ops->read(f, buf, count) : -EINVAL;
+	if (ufile_is_remote(f))
+		ret = remote_read(f, buf, count);
+	else
+		ret = f->ops->read ? f->ops->read(f, buf, count) : -EINVAL;
 	ufile_put(f);
 	return ret;
 }
@@ -73,7 +82,10 @@ __uiommu_public ssize_t uiommu_write(int fd, const void *buf, size_t count)
 
 	if (!f)
 		return -EBADF;
-	ret = f->ops->write ? f->ops->write(f, buf, count) : -EINVAL;
+	if (ufile_is_remote(f))
+		ret = remote_write(f, buf, count);
+	else
+		ret = f->ops->write ? f->ops->write(f, buf, count) : -EINVAL;
 	ufile_put(f);
 	return ret;
 }

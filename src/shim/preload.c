@@ -29,13 +29,10 @@
  *   syscall instead.
  *
  * Limits, by design for now:
- * - fork(): the child inherits the fd table and a copy of every context (it
- *   is memory).  The kernel's rule that an iommufd inherited over fork() is
- *   one context shared by both processes is NOT implemented: the child's
- *   ioctls change only its copy, and a close in the child frees nothing
- *   (core/file.h).  A later design makes the opening process serve its
- *   context to others over a socketpair made at open (docs: DESIGN.md,
- *   memory model).
+ * - fork(): an inherited fd is the same open file in both processes; the
+ *   core's atfork handlers give the child a connection to each owner
+ *   (src/core/remote.c).  Its limits (the owner's exit leaves EBADF, ...)
+ *   are in docs/remote.md.
  * - exec(): O_CLOEXEC fds vanish with the image.  An emulated fd kept across
  *   exec is still open (a bare eventfd: poll and close work) but its context
  *   stayed in the old image's memory.  An iommufd/VFIO ioctl on it fails

@@ -1,0 +1,945 @@
+/*
+ * fork_test.c - an iommufd inherited over fork() is the same open file.
+ *
+ * The kernel's rules: the child's ioctls act on the parent's context and
+ * the other way round; memory the child maps is the child's (the parent's
+ * own copy is untouched, fork copied it), stays mapped after the child
+ * exits, its pages alive if a domain pinned them while it lived and gone
+ * (EFAULT) for anything that pins later (the kernel selftest's fork_gone,
+ * checked against Linux 6.12), coherent with the child while it lives
+ * (fork_present); the context lives while any
+ * process holds an fd to it; fds the child gets from the context (an access
+ * fd) work in the child.
+ *
+ * Children talk to the test through pipes; every wait is bounded
+ * (CHILD_TIMEOUT_MS), a child that hangs is killed and fails the test.  A
+ * CHECK in a child fails the child (exit 1), which fails the test.
+ */
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "uapi.h"
+
+#define CHILD_TIMEOUT_MS 10000
+#define BUF_PAGES 4
+
+int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
+
+static void no_leaks(void)
+{
+	if (__lsan_do_recoverable_leak_check)
+		CHECK_EQ(__lsan_do_recoverable_leak_check(), 0);
+}
+
+struct child {
+	pid_t pid;
+	int to[2];	/* test -> child */
+	int from[2];	/* child -> test */
+};
+
+static void chan_send(int fd, uint64_t v)
+{
+	CHECK_EQ(write(fd, &v, sizeof(v)), sizeof(v));
+}
+
+static uint64_t chan_recv(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t v;
+
+	CHECK_EQ(poll(&p, 1, CHILD_TIMEOUT_MS), 1);
+	CHECK_EQ(read(fd, &v, sizeof(v)), sizeof(v));
+	return v;
+}
+
+/* In the child: */
+static void to_test(struct child *c, uint64_t v)
+{
+	chan_send(c->from[1], v);
+}
+
+static uint64_t from_test(struct child *c)
+{
+	return chan_recv(c->to[0]);
+}
+
+/* In the test: */
+static void to_child(struct child *c, uint64_t v)
+{
+	chan_send(c->to[1], v);
+}
+
+static uint64_t from_child(struct child *c)
+{
+	return chan_recv(c->from[0]);
+}
+
+static void child_start(struct child *c, void (*fn)(struct child *c, void *arg),
+			void *arg)
+{
+	CHECK_OK(pipe2(c->to, O_CLOEXEC));
+	CHECK_OK(pipe2(c->from, O_CLOEXEC));
+	c->pid = fork();
+	CHECK(c->pid >= 0);
+	if (!c->pid) {
+		close(c->to[1]);
+		close(c->from[0]);
+		fn(c, arg);
+		_exit(0);
+	}
+	close(c->to[0]);
+	close(c->from[1]);
+}
+
+/* Reap @c within the timeout: its exit status (killed: fails). */
+static int child_reap(struct child *c)
+{
+	int status = 0;
+
+	for (int ms = 0; ms < CHILD_TIMEOUT_MS; ms += 5) {
+		pid_t r = waitpid(c->pid, &status, WNOHANG);
+
+		CHECK(r >= 0);
+		if (r == c->pid) {
+			CHECK(WIFEXITED(status));
+			return WEXITSTATUS(status);
+		}
+		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+	}
+	kill(c->pid, SIGKILL);
+	waitpid(c->pid, &status, 0);
+	CHECK(!"child timed out");
+	return -1;
+}
+
+static int child_wait(struct child *c)
+{
+	int ret = child_reap(c);
+
+	close(c->to[1]);
+	close(c->from[0]);
+	return ret;
+}
+
+static int open_iommufd(void)
+{
+	int fd = t_open("/dev/iommu", O_RDWR);
+
+	CHECK_OK(fd);
+	return fd;
+}
+
+static int iova_ranges(int fd, uint32_t ioas_id)
+{
+	struct iommu_iova_range ranges[16];
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = 16,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+
+	return t_ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd);
+}
+
+static int access_create(int fd, uint32_t ioas_id, int *access_fd)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = ioas_id,
+	};
+	int ret = t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
+
+	if (!ret)
+		*access_fd = cmd.create_access.out_access_fd;
+	return ret;
+}
+
+static int access_rw(int fd, int access_fd, uint64_t iova, void *buf,
+		     size_t len, bool write)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_ACCESS_RW,
+		.id = access_fd,
+		.access_rw = {
+			.iova = iova,
+			.length = len,
+			.uptr = (uintptr_t)buf,
+			.flags = write ? MOCK_ACCESS_RW_WRITE : 0,
+		},
+	};
+
+	return t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+static int check_map(int fd, uint32_t hwpt_id, uint64_t iova, void *buf,
+		     size_t len)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt_id,
+		.check_map = {
+			.iova = iova,
+			.length = len,
+			.uptr = (uintptr_t)buf,
+		},
+	};
+
+	return t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+static void fill(void *buf, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		((unsigned char *)buf)[i] = (unsigned char)(i * 7 + seed);
+}
+
+static bool filled(const void *buf, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		if (((const unsigned char *)buf)[i] != (unsigned char)(i * 7 + seed))
+			return false;
+	return true;
+}
+
+/* Read @len bytes of the IOAS at @iova through a fresh access object. */
+static void ioas_read(int fd, uint32_t ioas_id, uint64_t iova, void *buf,
+		      size_t len)
+{
+	int afd;
+
+	CHECK_OK(access_create(fd, ioas_id, &afd));
+	CHECK_OK(access_rw(fd, afd, iova, buf, len, false));
+	CHECK_OK(t_close(afd));
+}
+
+/* ---- objects ------------------------------------------------------------ */
+
+static void child_allocs(struct child *c, void *arg)
+{
+	int fd = *(int *)arg;
+	uint32_t id;
+
+	CHECK_OK(t_ioas_alloc(fd, &id));
+	to_test(c, id);
+	/* Exits holding the fd: the object stays the parent's. */
+}
+
+TEST(fork_child_object_is_the_parents)
+{
+	int fd = open_iommufd();
+	struct child c;
+	uint32_t id, mine;
+
+	CHECK_OK(t_ioas_alloc(fd, &mine));
+	child_start(&c, child_allocs, &fd);
+	id = from_child(&c);
+	CHECK_EQ(child_wait(&c), 0);
+	/* uAPI: one context: ids are unique across both processes. */
+	CHECK(id != mine);
+	CHECK_OK(iova_ranges(fd, id));
+	CHECK_OK(t_destroy(fd, id));
+	CHECK_ERRNO(t_destroy(fd, id), ENOENT);
+	CHECK_OK(t_destroy(fd, mine));
+	CHECK_OK(t_close(fd));
+	no_leaks();
+}
+
+struct ids {
+	int fd;
+	uint32_t id;
+};
+
+static void child_sees_destroy(struct child *c, void *arg)
+{
+	struct ids *ids = arg;
+	uint32_t later;
+
+	CHECK_OK(iova_ranges(ids->fd, ids->id));
+	to_test(c, 1);
+	later = from_test(c);
+	/* The parent destroyed id and made later after the fork. */
+	CHECK_ERRNO(iova_ranges(ids->fd, ids->id), ENOENT);
+	CHECK_ERRNO(t_destroy(ids->fd, ids->id), ENOENT);
+	CHECK_OK(iova_ranges(ids->fd, later));
+}
+
+TEST(fork_parent_destroy_is_seen_by_child)
+{
+	struct ids ids = { .fd = open_iommufd() };
+	struct child c;
+	uint32_t later;
+
+	CHECK_OK(t_ioas_alloc(ids.fd, &ids.id));
+	child_start(&c, child_sees_destroy, &ids);
+	CHECK_EQ(from_child(&c), 1);
+	CHECK_OK(t_ioas_alloc(ids.fd, &later));
+	CHECK_OK(t_destroy(ids.fd, ids.id));
+	to_child(&c, later);
+	CHECK_EQ(child_wait(&c), 0);
+	CHECK_OK(t_close(ids.fd));
+	no_leaks();
+}
+
+/* ---- memory ------------------------------------------------------------- */
+
+struct map_args {
+	int fd;
+	uint32_t ioas_id;
+	unsigned int mock_domains;
+	uint32_t hwpt_id[2];
+	void *buf;
+	size_t len;
+	uint64_t iova;
+};
+
+static void child_maps_and_exits(struct child *c, void *arg)
+{
+	struct map_args *m = arg;
+
+	/* Its own copy of the parent's buffer (fork copied it). */
+	fill(m->buf, m->len, 2);
+	CHECK_OK(t_ioas_map_fixed(m->fd, m->ioas_id, m->buf, m->len, m->iova));
+	to_test(c, 1);
+}
+
+VARIANT_TEST(fork_child_mapping_outlives_the_child)
+{
+	size_t len = BUF_PAGES * PAGE_SIZE_T;
+	struct map_args m = {
+		.fd = self->fd,
+		.ioas_id = self->ioas_id,
+		.buf = t_buffer(len),
+		.len = len,
+		.iova = 1ull << 24,
+	};
+	void *got = t_buffer(len);
+	uint64_t unmapped;
+	struct child c;
+	int afd;
+
+	fill(m.buf, len, 1);
+	child_start(&c, child_maps_and_exits, &m);
+	CHECK_EQ(from_child(&c), 1);
+	CHECK_EQ(child_wait(&c), 0);
+	/* The parent's own buffer kept the parent's data. */
+	CHECK(filled(m.buf, len, 1));
+	CHECK_OK(access_create(self->fd, self->ioas_id, &afd));
+	if (!self->mock_domains) {
+		/*
+		 * uAPI: nothing pinned the child's pages while it lived, and
+		 * the pages of an exited process cannot be pinned (fork_gone).
+		 */
+		CHECK_ERRNO(access_rw(self->fd, afd, m.iova, got, len, false),
+			    EFAULT);
+		CHECK_ERRNO(t_mock_domain(self->fd, self->ioas_id, NULL, NULL,
+					  NULL),
+			    EFAULT);
+	} else {
+		/* The domain pinned them in the child: they outlive it. */
+		CHECK_OK(access_rw(self->fd, afd, m.iova, got, len, false));
+		CHECK(filled(got, len, 2));
+		/* A domain attached now copies from the pinned pages. */
+		CHECK_OK(t_mock_domain(self->fd, self->ioas_id, NULL, NULL,
+				       NULL));
+		memset(got, 0, len);
+		CHECK_OK(access_rw(self->fd, afd, m.iova + PAGE_SIZE_T, got,
+				   PAGE_SIZE_T, false));
+		CHECK(filled(got, PAGE_SIZE_T, 2 + PAGE_SIZE_T * 7));
+	}
+	CHECK_OK(t_close(afd));
+	/* Either way the mapping is still there. */
+	CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, m.iova, len,
+			      &unmapped));
+	CHECK_EQ(unmapped, len);
+	munmap(m.buf, len);
+	munmap(got, len);
+	no_leaks();
+}
+
+static void child_maps_and_writes(struct child *c, void *arg)
+{
+	struct map_args *m = arg;
+	uint64_t iova;
+
+	fill(m->buf, m->len, 3);
+	CHECK_OK(t_ioas_map(m->fd, m->ioas_id, m->buf, m->len, &iova));
+	/* The mock domains hold the child's own pages at that IOVA. */
+	for (unsigned int i = 0; i < m->mock_domains; i++) {
+		CHECK_OK(check_map(m->fd, m->hwpt_id[i], iova, m->buf,
+				   m->len));
+		CHECK_ERRNO(check_map(m->fd, m->hwpt_id[i], iova,
+				      (char *)m->buf + PAGE_SIZE_T,
+				      m->len - PAGE_SIZE_T),
+			    EINVAL);
+	}
+	/* A second map of the same memory is the same pages. */
+	CHECK_OK(t_ioas_map_fixed(m->fd, m->ioas_id, m->buf, m->len,
+				  iova + (1ull << 30)));
+	to_test(c, iova);
+	CHECK_EQ(from_test(c), 1);
+	/* Writes after the map reach the IOAS... */
+	fill(m->buf, m->len, 4);
+	to_test(c, 2);
+	CHECK_EQ(from_test(c), 3);
+	/* ...and DMA writes through it reach the child. */
+	CHECK(filled(m->buf, m->len, 5));
+	to_test(c, 4);
+}
+
+VARIANT_TEST(fork_child_mapping_is_coherent_with_the_child)
+{
+	size_t len = BUF_PAGES * PAGE_SIZE_T;
+	struct map_args m = {
+		.fd = self->fd,
+		.ioas_id = self->ioas_id,
+		.mock_domains = self->mock_domains,
+		.hwpt_id = { self->hwpt_id[0], self->hwpt_id[1] },
+		.buf = t_buffer(len),
+		.len = len,
+	};
+	void *got = t_buffer(len);
+	struct child c;
+	uint64_t iova;
+	int afd;
+
+	fill(m.buf, len, 1);
+	child_start(&c, child_maps_and_writes, &m);
+	iova = from_child(&c);
+	CHECK_OK(access_create(self->fd, self->ioas_id, &afd));
+	CHECK_OK(access_rw(self->fd, afd, iova, got, len, false));
+	CHECK(filled(got, len, 3));
+	to_child(&c, 1);
+	CHECK_EQ(from_child(&c), 2);
+	CHECK_OK(access_rw(self->fd, afd, iova, got, len, false));
+	CHECK(filled(got, len, 4));
+	CHECK_OK(access_rw(self->fd, afd, iova + (1ull << 30), got, len,
+			   false));
+	CHECK(filled(got, len, 4));
+	fill(got, len, 5);
+	CHECK_OK(access_rw(self->fd, afd, iova, got, len, true));
+	to_child(&c, 3);
+	CHECK_EQ(from_child(&c), 4);
+	CHECK_EQ(child_wait(&c), 0);
+	/* The parent's pages never changed. */
+	CHECK(filled(m.buf, len, 1));
+	CHECK_OK(t_close(afd));
+	munmap(m.buf, len);
+	munmap(got, len);
+	no_leaks();
+}
+
+static void child_maps_a_file(struct child *c, void *arg)
+{
+	struct map_args *m = arg;
+	int mfd = memfd_create("fork-test", MFD_CLOEXEC);
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE |
+			 IOMMU_IOAS_MAP_FIXED_IOVA,
+		.ioas_id = m->ioas_id,
+		.fd = mfd,
+		.length = m->len,
+		.iova = m->iova,
+	};
+	void *p;
+
+	CHECK_OK(mfd);
+	CHECK_OK(ftruncate(mfd, m->len));
+	p = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	CHECK(p != MAP_FAILED);
+	fill(p, m->len, 6);
+	CHECK_OK(t_ioctl(m->fd, IOMMU_IOAS_MAP_FILE, &cmd));
+	/* uAPI: fd names a file of the caller's: a closed one is EBADF. */
+	cmd.iova += m->len;
+	cmd.fd = 1000;
+	CHECK_ERRNO(t_ioctl(m->fd, IOMMU_IOAS_MAP_FILE, &cmd), EBADF);
+	close(mfd);
+}
+
+TEST(fork_child_maps_its_file)
+{
+	size_t len = 2 * PAGE_SIZE_T;
+	struct map_args m = { .fd = open_iommufd(), .len = len,
+			      .iova = 1ull << 24 };
+	void *got = t_buffer(len);
+	struct child c;
+
+	CHECK_OK(t_ioas_alloc(m.fd, &m.ioas_id));
+	child_start(&c, child_maps_a_file, &m);
+	CHECK_EQ(child_wait(&c), 0);
+	ioas_read(m.fd, m.ioas_id, m.iova, got, len);
+	CHECK(filled(got, len, 6));
+	CHECK_OK(t_close(m.fd));
+	munmap(got, len);
+	no_leaks();
+}
+
+struct shared_args {
+	struct map_args m;
+	bool drop_caps;
+};
+
+/* Without CAP_SYS_ADMIN/CAP_CHECKPOINT_RESTORE: no /proc/self/map_files. */
+static void drop_all_caps(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2] = {};
+
+	CHECK_OK(syscall(SYS_capset, &h, d));
+}
+
+static void child_maps_shared(struct child *c, void *arg)
+{
+	struct shared_args *a = arg;
+	struct map_args *m = &a->m;
+	void *mine;
+
+	if (a->drop_caps)
+		drop_all_caps();
+	CHECK_OK(t_ioas_map_fixed(m->fd, m->ioas_id, m->buf, m->len, m->iova));
+	to_test(c, 1);
+	CHECK_EQ(from_test(c), 2);
+	/* What the parent wrote through the IOAS is in our (shared) pages. */
+	CHECK(filled(m->buf, m->len, 12));
+	if (a->drop_caps) {
+		/*
+		 * Limit: shared memory the owner does not map at the same
+		 * addresses, without a way to open its file, is EFAULT.
+		 */
+		mine = mmap(NULL, m->len, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		CHECK(mine != MAP_FAILED);
+		CHECK_ERRNO(t_ioas_map_fixed(m->fd, m->ioas_id, mine, m->len,
+					     m->iova + m->len),
+			    EFAULT);
+	}
+}
+
+static void check_shared_map(struct fixture *self, bool drop_caps)
+{
+	size_t len = BUF_PAGES * PAGE_SIZE_T;
+	struct shared_args a = {
+		.m = {
+			.fd = self->fd,
+			.ioas_id = self->ioas_id,
+			.len = len,
+			.iova = 1ull << 24,
+		},
+		.drop_caps = drop_caps,
+	};
+	void *got = t_buffer(len);
+	struct child c;
+	int afd;
+
+	a.m.buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(a.m.buf != MAP_FAILED);
+	fill(a.m.buf, len, 1);
+	child_start(&c, child_maps_shared, &a);
+	CHECK_EQ(from_child(&c), 1);
+	/* uAPI: shared memory stays shared: the IOAS sees our writes... */
+	fill(a.m.buf, len, 11);
+	CHECK_OK(access_create(self->fd, self->ioas_id, &afd));
+	CHECK_OK(access_rw(self->fd, afd, a.m.iova, got, len, false));
+	CHECK(filled(got, len, 11));
+	/* ...and we see what goes in through it. */
+	fill(got, len, 12);
+	CHECK_OK(access_rw(self->fd, afd, a.m.iova, got, len, true));
+	CHECK(filled(a.m.buf, len, 12));
+	to_child(&c, 2);
+	CHECK_EQ(child_wait(&c), 0);
+	CHECK_OK(t_close(afd));
+	munmap(a.m.buf, len);
+	munmap(got, len);
+	no_leaks();
+}
+
+VARIANT_TEST(fork_child_maps_shared_memory)
+{
+	check_shared_map(self, false);
+}
+
+VARIANT_TEST(fork_child_maps_shared_memory_without_caps)
+{
+	check_shared_map(self, true);
+}
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+static void child_outlives_parent_fd(struct child *c, void *arg)
+{
+	struct map_args *m = arg;
+	void *buf = t_buffer(m->len), *got = t_buffer(m->len);
+	int afd;
+
+	CHECK_EQ(from_test(c), 1);
+	/* The parent closed its fd: the context is still ours. */
+	CHECK_OK(iova_ranges(m->fd, m->ioas_id));
+	fill(buf, m->len, 7);
+	CHECK_OK(t_ioas_map_fixed(m->fd, m->ioas_id, buf, m->len, m->iova));
+	CHECK_OK(access_create(m->fd, m->ioas_id, &afd));
+	CHECK_OK(access_rw(m->fd, afd, m->iova, got, m->len, false));
+	CHECK(filled(got, m->len, 7));
+	CHECK_OK(t_close(afd));
+	CHECK_OK(t_close(m->fd));
+	CHECK_ERRNO(iova_ranges(m->fd, m->ioas_id), EBADF);
+	to_test(c, 2);
+}
+
+TEST(fork_context_lives_while_a_child_holds_it)
+{
+	struct map_args m = { .fd = open_iommufd(), .len = PAGE_SIZE_T,
+			      .iova = 1ull << 24 };
+	struct child c;
+
+	CHECK_OK(t_ioas_alloc(m.fd, &m.ioas_id));
+	child_start(&c, child_outlives_parent_fd, &m);
+	CHECK_OK(t_close(m.fd));
+	CHECK_ERRNO(iova_ranges(m.fd, m.ioas_id), EBADF);
+	to_child(&c, 1);
+	CHECK_EQ(from_child(&c), 2);
+	CHECK_EQ(child_wait(&c), 0);
+	no_leaks();
+}
+
+static void child_closes(struct child *c, void *arg)
+{
+	struct ids *ids = arg;
+	int dup_fd;
+
+	CHECK_OK(t_close(ids->fd));
+	CHECK_ERRNO(iova_ranges(ids->fd, ids->id), EBADF);
+	CHECK_ERRNO(t_close(ids->fd), EBADF);
+	/* A fresh open in the child is a context of its own. */
+	dup_fd = open_iommufd();
+	CHECK_ERRNO(iova_ranges(dup_fd, ids->id), ENOENT);
+	CHECK_OK(t_close(dup_fd));
+}
+
+TEST(fork_child_close_leaves_the_parent_alone)
+{
+	struct ids ids = { .fd = open_iommufd() };
+	struct child c;
+
+	CHECK_OK(t_ioas_alloc(ids.fd, &ids.id));
+	child_start(&c, child_closes, &ids);
+	CHECK_EQ(child_wait(&c), 0);
+	CHECK_OK(iova_ranges(ids.fd, ids.id));
+	CHECK_OK(t_destroy(ids.fd, ids.id));
+	CHECK_OK(t_close(ids.fd));
+	no_leaks();
+}
+
+/* ---- errors and files --------------------------------------------------- */
+
+static void child_errors(struct child *c, void *arg)
+{
+	struct ids *ids = arg;
+	struct iommu_ioas_alloc alloc = { .size = 4 };
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = 1u << 31,
+		.ioas_id = ids->id,
+	};
+
+	CHECK_ERRNO(t_destroy(ids->fd, 9999), ENOENT);
+	CHECK_ERRNO(t_ioctl(ids->fd, _IO(IOMMUFD_TYPE, 0x7f), NULL), ENOTTY);
+	/* uAPI: a short struct is EINVAL, a bad pointer EFAULT. */
+	CHECK_ERRNO(t_ioctl(ids->fd, IOMMU_IOAS_ALLOC, &alloc), EINVAL);
+	CHECK_ERRNO(t_ioctl(ids->fd, IOMMU_IOAS_ALLOC, (void *)8), EFAULT);
+	CHECK_ERRNO(t_ioctl(ids->fd, IOMMU_IOAS_MAP, &map), EOPNOTSUPP);
+	map.flags = IOMMU_IOAS_MAP_READABLE;
+	map.ioas_id = 9999;
+	map.user_va = (uintptr_t)t_buffer(PAGE_SIZE_T);
+	map.length = PAGE_SIZE_T;
+	CHECK_ERRNO(t_ioctl(ids->fd, IOMMU_IOAS_MAP, &map), ENOENT);
+	CHECK_ERRNO(t_ioctl(ids->fd, IOMMU_IOAS_MAP, (void *)8), EFAULT);
+	/* uAPI: an access fd that is no access fd is EBADFD. */
+	CHECK_ERRNO(access_rw(ids->fd, 0, 0, &alloc, 1, false), EBADFD);
+}
+
+TEST(fork_child_errors_are_the_kernels)
+{
+	struct ids ids = { .fd = open_iommufd() };
+	struct child c;
+
+	CHECK_OK(t_ioas_alloc(ids.fd, &ids.id));
+	child_start(&c, child_errors, &ids);
+	CHECK_EQ(child_wait(&c), 0);
+	CHECK_OK(t_close(ids.fd));
+	no_leaks();
+}
+
+struct access_args {
+	int fd;
+	uint32_t ioas_id;
+	int parent_afd;
+	uint64_t iova;
+	size_t len;
+};
+
+static void child_uses_accesses(struct child *c, void *arg)
+{
+	struct access_args *a = arg;
+	void *got = t_buffer(a->len);
+	int afd;
+
+	/* The parent's access fd, inherited. */
+	CHECK_OK(access_rw(a->fd, a->parent_afd, a->iova, got, a->len, false));
+	CHECK(filled(got, a->len, 8));
+	/* One of its own, handed out by the context. */
+	CHECK_OK(access_create(a->fd, a->ioas_id, &afd));
+	CHECK(afd != a->parent_afd);
+	CHECK(fcntl(afd, F_GETFD) >= 0);
+	fill(got, a->len, 9);
+	CHECK_OK(access_rw(a->fd, afd, a->iova, got, a->len, true));
+	CHECK_OK(t_close(afd));
+	CHECK_ERRNO(access_rw(a->fd, afd, a->iova, got, a->len, false),
+		    EBADFD);
+	CHECK_OK(t_close(a->parent_afd));
+}
+
+TEST(fork_child_uses_access_fds)
+{
+	struct access_args a = { .fd = open_iommufd(), .len = PAGE_SIZE_T,
+				 .iova = 1ull << 24 };
+	void *buf = t_buffer(a.len);
+	struct child c;
+
+	CHECK_OK(t_ioas_alloc(a.fd, &a.ioas_id));
+	fill(buf, a.len, 8);
+	CHECK_OK(t_ioas_map_fixed(a.fd, a.ioas_id, buf, a.len, a.iova));
+	CHECK_OK(access_create(a.fd, a.ioas_id, &a.parent_afd));
+	child_start(&c, child_uses_accesses, &a);
+	CHECK_EQ(child_wait(&c), 0);
+	/* The child's write went to the parent's pages. */
+	CHECK(filled(buf, a.len, 9));
+	CHECK_OK(access_rw(a.fd, a.parent_afd, a.iova, buf, a.len, false));
+	CHECK_OK(t_close(a.parent_afd));
+	CHECK_OK(t_close(a.fd));
+	munmap(buf, a.len);
+	no_leaks();
+}
+
+static void child_uses_a_fault_queue(struct child *c, void *arg)
+{
+	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
+	struct iommu_hwpt_pgfault rec;
+	int fd = *(int *)arg;
+	struct pollfd p;
+
+	CHECK_OK(t_ioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd));
+	/* A real fd of ours, served by the context's process. */
+	CHECK(fcntl(cmd.out_fault_fd, F_GETFD) & FD_CLOEXEC);
+	CHECK((int)cmd.out_fault_fd != fd);
+	p = (struct pollfd){ .fd = cmd.out_fault_fd, .events = POLLIN };
+	CHECK_EQ(poll(&p, 1, 0), 0);
+	/* uAPI: only whole records (ESPIPE); an empty queue reads 0. */
+	CHECK_ERRNO(t_read(cmd.out_fault_fd, &rec, 1), ESPIPE);
+	CHECK_EQ(t_read(cmd.out_fault_fd, &rec, sizeof(rec)), 0);
+	to_test(c, cmd.out_fault_id);
+	CHECK_EQ(from_test(c), 1);
+	CHECK_OK(t_close(cmd.out_fault_fd));
+	CHECK_ERRNO(t_read(cmd.out_fault_fd, &rec, sizeof(rec)), EBADF);
+	to_test(c, 2);
+}
+
+TEST(fork_child_gets_fault_fds)
+{
+	int fd = open_iommufd();
+	struct child c;
+	uint32_t id;
+
+	child_start(&c, child_uses_a_fault_queue, &fd);
+	id = from_child(&c);
+	/* uAPI: the queue is busy while its fd is open, in any process. */
+	CHECK_ERRNO(t_destroy(fd, id), EBUSY);
+	to_child(&c, 1);
+	CHECK_EQ(from_child(&c), 2);
+	CHECK_OK(t_destroy(fd, id));
+	CHECK_EQ(child_wait(&c), 0);
+	CHECK_OK(t_close(fd));
+	no_leaks();
+}
+
+static void grandchild(struct child *c, void *arg)
+{
+	struct ids *ids = arg;
+	uint32_t id;
+
+	CHECK_OK(iova_ranges(ids->fd, ids->id));
+	CHECK_OK(t_ioas_alloc(ids->fd, &id));
+	to_test(c, id);
+}
+
+static void child_forks(struct child *c, void *arg)
+{
+	struct child gc;
+	int status;
+
+	/* The grandchild reports to the test on our pipe. */
+	gc.pid = fork();
+	CHECK(gc.pid >= 0);
+	if (!gc.pid) {
+		grandchild(c, arg);
+		_exit(0);
+	}
+	CHECK_EQ(waitpid(gc.pid, &status, 0), gc.pid);
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status));
+}
+
+TEST(fork_grandchild_shares_the_context)
+{
+	struct ids ids = { .fd = open_iommufd() };
+	struct child c;
+	uint32_t id;
+
+	CHECK_OK(t_ioas_alloc(ids.fd, &ids.id));
+	child_start(&c, child_forks, &ids);
+	id = from_child(&c);
+	CHECK_EQ(child_wait(&c), 0);
+	CHECK_OK(iova_ranges(ids.fd, id));
+	CHECK_OK(t_destroy(ids.fd, id));
+	CHECK_OK(t_close(ids.fd));
+	no_leaks();
+}
+
+static void orphan_child(struct child *c, void *arg)
+{
+	pid_t pid = fork();
+
+	CHECK(pid >= 0);
+	if (!pid) {
+		/* Our parent exits first: we talk to the owner alone. */
+		CHECK_EQ(from_test(c), 1);
+		grandchild(c, arg);
+		_exit(0);
+	}
+}
+
+TEST(fork_grandchild_outlives_its_parent)
+{
+	struct ids ids = { .fd = open_iommufd() };
+	struct child c;
+	uint32_t id;
+
+	CHECK_OK(t_ioas_alloc(ids.fd, &ids.id));
+	child_start(&c, orphan_child, &ids);
+	CHECK_EQ(child_reap(&c), 0);
+	to_child(&c, 1);
+	id = from_child(&c);
+	CHECK_OK(iova_ranges(ids.fd, id));
+	CHECK_OK(t_destroy(ids.fd, id));
+	close(c.to[1]);
+	close(c.from[0]);
+	CHECK_OK(t_close(ids.fd));
+	no_leaks();
+}
+
+static void child_churns(struct child *c, void *arg)
+{
+	struct ids *ids = arg;
+	size_t len = 2 * PAGE_SIZE_T;
+	void *buf = t_buffer(len);
+	uint64_t iova, unmapped;
+	uint32_t id;
+
+	for (int i = 0; i < 40; i++) {
+		CHECK_OK(t_ioas_alloc(ids->fd, &id));
+		fill(buf, len, i);
+		CHECK_OK(t_ioas_map(ids->fd, id, buf, len, &iova));
+		CHECK_OK(t_ioas_unmap(ids->fd, id, iova, len, &unmapped));
+		CHECK_EQ(unmapped, len);
+		CHECK_OK(t_destroy(ids->fd, id));
+		CHECK_OK(iova_ranges(ids->fd, ids->id));
+	}
+	to_test(c, 1);
+}
+
+static void child_quick(struct child *c, void *arg)
+{
+	struct ids *ids = arg;
+
+	CHECK_OK(iova_ranges(ids->fd, ids->id));
+}
+
+TEST(fork_children_and_forks_concurrently)
+{
+	struct ids ids = { .fd = open_iommufd() };
+	struct child c[4], q;
+	uint32_t id;
+
+	CHECK_OK(t_ioas_alloc(ids.fd, &ids.id));
+	for (int i = 0; i < 4; i++)
+		child_start(&c[i], child_churns, &ids);
+	/* Forks while the children's requests are being served. */
+	for (int i = 0; i < 20; i++) {
+		child_start(&q, child_quick, &ids);
+		CHECK_OK(t_ioas_alloc(ids.fd, &id));
+		CHECK_OK(t_destroy(ids.fd, id));
+		CHECK_EQ(child_wait(&q), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(from_child(&c[i]), 1);
+		CHECK_EQ(child_wait(&c[i]), 0);
+	}
+	/* Only the first IOAS is left. */
+	CHECK_OK(t_ioas_alloc(ids.fd, &id));
+	CHECK_EQ(id, ids.id + 1);
+	CHECK_OK(t_close(ids.fd));
+	no_leaks();
+}
+
+static void owner_then_exit(struct child *c, void *arg)
+{
+	int fd = open_iommufd(), gp[2];
+	uint32_t id;
+	pid_t pid;
+
+	CHECK_OK(t_ioas_alloc(fd, &id));
+	CHECK_OK(pipe2(gp, O_CLOEXEC));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		/* Works while our parent, the owner, lives... */
+		CHECK_OK(iova_ranges(fd, id));
+		chan_send(gp[1], 1);
+		CHECK_EQ(from_test(c), 2);
+		/*
+		 * ...and, a limit of serving from the owner's memory, is
+		 * EBADF once it has exited (the kernel keeps the context).
+		 */
+		CHECK_ERRNO(iova_ranges(fd, id), EBADF);
+		CHECK_OK(t_close(fd));
+		to_test(c, 3);
+		_exit(0);
+	}
+	/* Exits once the grandchild is served, without waiting for it. */
+	CHECK_EQ(chan_recv(gp[0]), 1);
+}
+
+TEST(fork_owner_exit_leaves_ebadf)
+{
+	struct child c;
+
+	child_start(&c, owner_then_exit, NULL);
+	CHECK_EQ(child_reap(&c), 0);
+	to_child(&c, 2);
+	CHECK_EQ(from_child(&c), 3);
+	close(c.to[1]);
+	close(c.from[0]);
+}
