@@ -12,6 +12,14 @@
  * to the user, to a nested HWPT on the RID; when an attachment goes, the
  * faults that came through it are completed (fault.c).
  *
+ * PASIDs (6.17 rules): only a device with a PASID width takes PASID
+ * attachments, each below that width, and only HWPTs made with
+ * IOMMU_HWPT_ALLOC_PASID serve a PASID, or the RID while any PASID of the
+ * group is attached.  Auto domains are made without it: an IOAS never
+ * serves a PASID directly, and a RID on one blocks PASIDs (uAPI, 6.17).
+ * Unbinding a device first destroys its vdevice (viommu.c), leaving a
+ * tombstone.
+ *
  * Invariants: an attachment exists only while it has at least one device
  * and its hwpt is set; each listed device holds one users reference on the
  * hwpt and one on itself; group->domain is the RID attachment's domain (NULL
@@ -25,6 +33,7 @@
 #include "core/fault.h"
 #include "core/hw_pagetable.h"
 #include "core/io_pagetable.h"
+#include "core/viommu.h"
 
 struct iommufd_attach {
 	struct list_head item;		/* in igroup->attaches */
@@ -201,6 +210,7 @@ err_release_owner:
 
 void iommufd_device_unbind(struct iommufd_device *idev)
 {
+	iommufd_vdevice_tombstone(idev);
 	NEVER(iommufd_object_remove(idev->ictx, &idev->obj, idev->obj.id, 0));
 }
 
@@ -244,6 +254,9 @@ static int iommufd_hwpt_pasid_compat(struct iommufd_hw_pagetable *hwpt,
 		return 0;
 	}
 	if (!hwpt->pasid_compat)
+		return -EINVAL;
+	/* uAPI: a PASID beyond the device's PASID width (or none) is EINVAL. */
+	if (pasid >= idev->dev->max_pasids)
 		return -EINVAL;
 	attach = iommufd_group_attach(igroup, IOMMU_NO_PASID);
 	if (attach && !attach->hwpt->pasid_compat)
@@ -553,6 +566,27 @@ void iommufd_device_detach(struct iommufd_device *idev, uint32_t pasid)
 		return;
 	iommufd_hw_pagetable_put(idev->ictx, hwpt);
 	iommufd_object_put_user(&idev->obj);
+}
+
+void iommufd_device_detach_pasids(struct iommufd_device *idev)
+{
+	struct iommufd_attach *attach, *next;
+
+	list_for_each_entry_safe(attach, next, &idev->igroup->attaches, item)
+		if (attach->pasid != IOMMU_NO_PASID &&
+		    iommufd_attach_find_dev(attach, idev) >= 0)
+			iommufd_device_detach(idev, attach->pasid);
+}
+
+struct iommufd_hw_pagetable *
+iommufd_device_attached_hwpt(struct iommufd_device *idev, uint32_t pasid)
+{
+	struct iommufd_attach *attach;
+
+	attach = iommufd_group_attach(idev->igroup, pasid);
+	if (!attach || iommufd_attach_find_dev(attach, idev) < 0)
+		return NULL;
+	return attach->hwpt;
 }
 
 struct iommufd_hw_pagetable *

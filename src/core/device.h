@@ -44,6 +44,8 @@ struct iommu_dev;
 struct iommu_group;
 struct iommufd_group;
 struct iommufd_hw_pagetable;
+struct iommufd_vdevice;
+struct iommu_viommu_driver;
 
 enum iommu_cap {
 	IOMMU_CAP_CACHE_COHERENCY,		/* DMA is coherent with CPUs */
@@ -135,6 +137,8 @@ struct iommu_dev_ops {
 	 * attachment of its own goes to a nested domain on the RID.
 	 */
 	bool user_pasid_table;
+	/* vIOMMUs of this IOMMU (viommu.h), or NULL: none. */
+	const struct iommu_viommu_driver *viommu_driver;
 };
 
 struct iommu_dev {
@@ -178,6 +182,7 @@ struct iommufd_device {
 	struct iommufd_group *igroup;
 	struct iommu_dev *dev;
 	bool enforce_cache_coherency;
+	struct iommufd_vdevice *vdev;	/* its vdevice, or NULL */
 };
 
 static inline struct iommufd_device *
@@ -226,6 +231,11 @@ int iommufd_device_replace(struct iommufd_device *idev, uint32_t pasid,
 			   uint32_t *pt_id);
 /* Undo iommufd_device_attach(); DMA on @pasid is then blocked. */
 void iommufd_device_detach(struct iommufd_device *idev, uint32_t pasid);
+/* Detach every PASID of the device (not the RID). */
+void iommufd_device_detach_pasids(struct iommufd_device *idev);
+/* The HWPT attached at (@idev's group, @pasid) for @idev, or NULL. */
+struct iommufd_hw_pagetable *
+iommufd_device_attached_hwpt(struct iommufd_device *idev, uint32_t pasid);
 
 /* Attach/detach one device to a HWPT (hw_pagetable.c's immediate attach). */
 int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,

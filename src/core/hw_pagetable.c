@@ -10,6 +10,7 @@
  * A nested HWPT holds its parent paging HWPT (users reference); its domain
  * comes from the driver's domain_alloc_nested, and IOMMU_HWPT_INVALIDATE
  * hands the user's request array to the driver's cache_invalidate_user.
+ * With a vIOMMU as pt_id (or hwpt_id) both go to viommu.c instead.
  * A HWPT made with IOMMU_HWPT_FAULT_ID_VALID holds its fault queue (users
  * reference) and its devices' I/O page faults go there (fault.c).  Dirty
  * tracking is a HWPT ioctl too; the IOAS does the walking.
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 
 #include "core/hw_pagetable.h"
+#include "core/viommu.h"
 
 void iommufd_object_put_and_try_destroy(struct iommufd_ctx *ictx,
 					struct iommufd_object *obj)
@@ -142,6 +144,8 @@ static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 
 	__iommufd_hwpt_destroy(&hwpt_nested->common);
 	iommufd_object_put_user(&hwpt_nested->parent->common.obj);
+	if (hwpt_nested->viommu)
+		iommufd_object_put_user(hwpt_nested->viommu);
 }
 
 const struct iommufd_object_ops iommufd_hwpt_nested_ops = {
@@ -265,9 +269,19 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		hwpt = &hwpt_nested->common;
 		break;
 	}
-	case IOMMUFD_OBJ_VIOMMU:
-		rc = -EOPNOTSUPP;
-		goto out_put_pt;
+	case IOMMUFD_OBJ_VIOMMU: {
+		struct iommufd_hwpt_nested *hwpt_nested;
+
+		hwpt_nested = iommufd_viommu_alloc_hwpt_nested(
+			container_of(pt_obj, struct iommufd_viommu, obj),
+			cmd->flags, &user_data);
+		if (IS_ERR(hwpt_nested)) {
+			rc = PTR_ERR(hwpt_nested);
+			goto out_put_pt;
+		}
+		hwpt = &hwpt_nested->common;
+		break;
+	}
 	default:
 		rc = -EINVAL;
 		goto out_put_pt;
@@ -345,8 +359,8 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		break;
 	}
 	case IOMMUFD_OBJ_VIOMMU:
-		/* No vIOMMU here invalidates user caches yet. */
-		rc = -EOPNOTSUPP;
+		rc = iommufd_viommu_cache_invalidate(pt_obj, &data_array);
+		done_num = data_array.entry_num;
 		break;
 	default:
 		/* uAPI: a paging HWPT has no user-managed cache to flush. */

@@ -41,6 +41,7 @@ struct iommufd_hwpt_paging {
 struct iommufd_hwpt_nested {
 	struct iommufd_hw_pagetable common;
 	struct iommufd_hwpt_paging *parent;	/* users ref */
+	struct iommufd_object *viommu;	/* made by a vIOMMU: users ref */
 };
 
 /* Objects are allocated and freed through their first member. */

@@ -19,8 +19,9 @@
  * The other ops read or poke the mock: MD_CHECK_MAP and MD_CHECK_REFS read
  * back domain entries and pin counts, DEV_CHECK_CACHE a mock device's
  * cache entries, MD_CHECK_IOTLB a nested mock domain's IOTLB entries,
- * TRIGGER_IOPF reports a page fault of a bound device, DIRTY marks mock
- * pages dirty,
+ * TRIGGER_IOPF reports a page fault of a bound device, TRIGGER_VEVENT a
+ * vIOMMU event, the PASID ops attach, replace, detach and check the
+ * device's PASIDs, DIRTY marks mock pages dirty,
  * ADD_RESERVED reserves IOVA in an IOAS, SET_TEMP_MEMORY_LIMIT bounds the
  * pages code's temporary buffers.
  *
@@ -37,6 +38,7 @@
 #include "core/hw_pagetable.h"
 #include "core/io_pagetable.h"
 #include "core/selftest.h"
+#include "core/viommu.h"
 #include "util/sys.h"
 
 size_t iommufd_test_memory_limit = 65536;
@@ -75,6 +77,7 @@ static void iommufd_selftest_destroy(struct iommufd_object *obj)
 
 	switch (sobj->type) {
 	case TYPE_IDEV:
+		iommufd_device_detach_pasids(sobj->idev.idev);
 		iommufd_device_detach(sobj->idev.idev, IOMMU_NO_PASID);
 		iommufd_device_unbind(sobj->idev.idev);
 		mock_dev_destroy(sobj->idev.mock_dev);
@@ -333,6 +336,127 @@ static int iommufd_test_dev_check_cache(struct iommufd_ucmd *ucmd,
 	    mdev->cache[cache_id] != cache)
 		rc = -EINVAL;
 	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
+/*
+ * One vIOMMU event from a bound mock device: its virt_id, to the vEVENTQ
+ * of the vIOMMU its RID's nested domain came from.  uAPI: ENOENT when the
+ * device has no such vIOMMU (or a virt_id of 0), EOPNOTSUPP without a
+ * queue of the selftest type.
+ */
+static int iommufd_test_trigger_vevent(struct iommufd_ucmd *ucmd,
+				       struct iommu_test_cmd *cmd)
+{
+	struct iommu_viommu_event_selftest event = {};
+	struct iommufd_device *idev;
+	struct mock_dev *mdev;
+	int rc = -ENOENT;
+
+	idev = iommufd_get_device(ucmd, cmd->trigger_vevent.dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	mdev = mock_dev_from_dev(idev->dev);
+	if (mdev && mdev->viommu && mdev->vdev_id) {
+		event.virt_id = mdev->vdev_id;
+		rc = iommufd_viommu_report_event(mdev->viommu,
+						 IOMMU_VEVENTQ_TYPE_SELFTEST,
+						 &event, sizeof(event));
+	}
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
+static int iommufd_test_pasid_attach(struct iommufd_ucmd *ucmd,
+				     struct iommu_test_cmd *cmd)
+{
+	struct selftest_obj *sobj;
+	int rc;
+
+	sobj = iommufd_test_get_selftest_obj(ucmd->ictx, cmd->id);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	rc = iommufd_device_attach(sobj->idev.idev, cmd->pasid_attach.pasid,
+				   &cmd->pasid_attach.pt_id);
+	if (!rc) {
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		if (rc)
+			iommufd_device_detach(sobj->idev.idev,
+					      cmd->pasid_attach.pasid);
+	}
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
+static int iommufd_test_pasid_replace(struct iommufd_ucmd *ucmd,
+				      struct iommu_test_cmd *cmd)
+{
+	struct selftest_obj *sobj;
+	int rc;
+
+	sobj = iommufd_test_get_selftest_obj(ucmd->ictx, cmd->id);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	rc = iommufd_device_replace(sobj->idev.idev, cmd->pasid_replace.pasid,
+				    &cmd->pasid_replace.pt_id);
+	if (!rc)
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
+/* uAPI: detaching an unattached PASID succeeds. */
+static int iommufd_test_pasid_detach(struct iommufd_ucmd *ucmd,
+				     struct iommu_test_cmd *cmd)
+{
+	struct selftest_obj *sobj;
+
+	sobj = iommufd_test_get_selftest_obj(ucmd->ictx, cmd->id);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	iommufd_device_detach(sobj->idev.idev, cmd->pasid_detach.pasid);
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return 0;
+}
+
+/*
+ * Is @pasid of the device attached to hwpt_id (0: to nothing)?  uAPI: 0
+ * when it is, EINVAL when not; ENOENT for a missing hwpt_id, EINVAL for an
+ * object that is no HWPT.
+ */
+static int iommufd_test_pasid_check_hwpt(struct iommufd_ucmd *ucmd,
+					 struct iommu_test_cmd *cmd)
+{
+	struct iommufd_hw_pagetable *attached;
+	struct iommufd_object *obj;
+	struct selftest_obj *sobj;
+	int rc = 0;
+
+	sobj = iommufd_test_get_selftest_obj(ucmd->ictx, cmd->id);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	attached = iommufd_device_attached_hwpt(sobj->idev.idev,
+						cmd->pasid_check.pasid);
+	if (!cmd->pasid_check.hwpt_id) {
+		if (attached)
+			rc = -EINVAL;
+		goto out_put;
+	}
+	obj = iommufd_get_object(ucmd->ictx, cmd->pasid_check.hwpt_id,
+				 IOMMUFD_OBJ_ANY);
+	if (IS_ERR(obj)) {
+		rc = PTR_ERR(obj);
+		goto out_put;
+	}
+	if ((obj->type != IOMMUFD_OBJ_HWPT_PAGING &&
+	     obj->type != IOMMUFD_OBJ_HWPT_NESTED) ||
+	    !attached ||
+	    attached->domain !=
+		    container_of(obj, struct iommufd_hw_pagetable, obj)->domain)
+		rc = -EINVAL;
+	iommufd_put_object(ucmd->ictx, obj);
+out_put:
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
 	return rc;
 }
 
@@ -794,6 +918,16 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return iommufd_test_dev_check_cache(ucmd, cmd->id,
 						    cmd->check_dev_cache.id,
 						    cmd->check_dev_cache.cache);
+	case IOMMU_TEST_OP_TRIGGER_VEVENT:
+		return iommufd_test_trigger_vevent(ucmd, cmd);
+	case IOMMU_TEST_OP_PASID_ATTACH:
+		return iommufd_test_pasid_attach(ucmd, cmd);
+	case IOMMU_TEST_OP_PASID_REPLACE:
+		return iommufd_test_pasid_replace(ucmd, cmd);
+	case IOMMU_TEST_OP_PASID_DETACH:
+		return iommufd_test_pasid_detach(ucmd, cmd);
+	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
+		return iommufd_test_pasid_check_hwpt(ucmd, cmd);
 	case IOMMU_TEST_OP_CREATE_ACCESS:
 		return iommufd_test_create_access(ucmd, cmd->id,
 						  cmd->create_access.flags);

@@ -30,10 +30,21 @@ static inline size_t mock_huge_page_size(void)
 	return 512 * mock_io_page_size();
 }
 
+struct iommufd_viommu;
+
 struct mock_dev {
 	struct iommu_dev dev;
 	uint32_t flags;			/* MOCK_FLAGS_DEVICE_* */
 	uint32_t cache[MOCK_DEV_CACHE_NUM];
+	/*
+	 * The vIOMMU of the nested domain on the RID and the device's
+	 * virt_id in it, set when the RID attaches (vdev_id 0: none), for
+	 * IOMMU_TEST_OP_TRIGGER_VEVENT.
+	 */
+	struct iommufd_viommu *viommu;
+	uint64_t vdev_id;
+	/* PASID IOMMU_TEST_PASID_RESERVED: the next attach change fails. */
+	bool pasid_reserved_fail;
 };
 
 /* A mock device in a group of its own: ERR_PTR(-EINVAL) for bad flags. */

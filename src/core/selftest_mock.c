@@ -22,12 +22,23 @@
  * which IOMMU_HWPT_INVALIDATE (IOMMU_HWPT_INVALIDATE_DATA_SELFTEST entries)
  * clears and IOMMU_TEST_OP_MD_CHECK_IOTLB reads.  The IOTLB values are
  * written under the context lock and read under it.
+ *
+ * The mock vIOMMU (IOMMU_VIOMMU_TYPE_SELFTEST, viommu.h) makes nested
+ * domains that remember it: a device whose RID attaches to one must have a
+ * vdevice in that vIOMMU, and records the vIOMMU and its virt_id for
+ * IOMMU_TEST_OP_TRIGGER_VEVENT.  Its invalidation requests
+ * (IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST) clear a vdevice's device cache;
+ * its HW queues (IOMMU_HW_QUEUE_TYPE_SELFTEST, at most
+ * IOMMU_TEST_HW_QUEUE_MAX) start in index order, each holding the one
+ * before it.  PASID IOMMU_TEST_PASID_RESERVED fails every other change of
+ * domain, to exercise the core's rollback.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/selftest.h"
+#include "core/viommu.h"
 
 #define MOCK_PTE_PRESENT (1ull << 63)
 #define MOCK_PTE_BOUNDARY (1ull << 62)
@@ -46,6 +57,7 @@ struct mock_iommu_domain {
 struct mock_nested_domain {
 	struct iommu_domain domain;
 	struct mock_iommu_domain *parent;
+	struct iommufd_viommu *viommu;	/* made through a vIOMMU, or NULL */
 	uint32_t iotlb[MOCK_NESTED_DOMAIN_IOTLB_NUM];
 };
 
@@ -460,6 +472,7 @@ static struct iommu_domain *
 mock_domain_alloc_nested(struct iommu_dev *dev, struct iommu_domain *parent,
 			 uint32_t flags, const struct iommu_user_data *user_data)
 {
+	(void)dev;
 	struct mock_nested_domain *mock_nested;
 	struct iommu_hwpt_selftest cfg;
 	int rc;
@@ -538,22 +551,256 @@ out:
 	return rc;
 }
 
+/*
+ * uAPI (test mock): on IOMMU_TEST_PASID_RESERVED every other change of
+ * domain fails with ENOMEM, so tests can watch a failed replace leave the
+ * old domain in place; detaching resets the cycle.
+ */
+static int mock_dev_pasid_reserved_check(struct mock_dev *mdev,
+					 struct iommu_domain *domain)
+{
+	if (!domain) {
+		mdev->pasid_reserved_fail = false;
+		return 0;
+	}
+	if (mdev->pasid_reserved_fail) {
+		mdev->pasid_reserved_fail = false;
+		return -ENOMEM;
+	}
+	mdev->pasid_reserved_fail = true;
+	return 0;
+}
+
+/* Track the vIOMMU of the RID's nested domain (NULL: none). */
+static int mock_dev_set_viommu(struct mock_dev *mdev,
+			       struct iommu_domain *domain)
+{
+	struct iommufd_viommu *viommu = NULL;
+	uint64_t vdev_id = 0;
+	int rc;
+
+	if (domain && mock_domain_is_nested(domain))
+		viommu = to_mock_nested(domain)->viommu;
+	if (viommu) {
+		/* uAPI: a vIOMMU's nested domain needs the device's vdevice. */
+		rc = iommufd_viommu_get_vdev_id(viommu, &mdev->dev, &vdev_id);
+		if (rc)
+			return rc;
+	}
+	mdev->viommu = viommu;
+	mdev->vdev_id = vdev_id;
+	return 0;
+}
+
 static int mock_dev_attach(struct iommu_dev *dev, uint32_t pasid,
 			   struct iommu_domain *domain,
 			   struct iommu_domain *old)
 {
 	struct mock_dev *mdev = to_mock_dev(dev);
 
-	if (!domain)
-		return 0;
-	if (!mock_domain_is_paging(domain) && !mock_domain_is_nested(domain))
+	(void)old;
+	if (domain && !mock_domain_is_paging(domain) &&
+	    !mock_domain_is_nested(domain))
 		return -EINVAL;
 	/* uAPI: a dirty-tracking domain refuses devices that can't track. */
-	if (domain->ops == &mock_domain_dirty_ops &&
+	if (domain && domain->ops == &mock_domain_dirty_ops &&
 	    (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
 		return -EINVAL;
+	if (pasid == IOMMU_NO_PASID)
+		return mock_dev_set_viommu(mdev, domain);
+	if (pasid == IOMMU_TEST_PASID_RESERVED)
+		return mock_dev_pasid_reserved_check(mdev, domain);
 	return 0;
 }
+
+/* ---- the mock vIOMMU --------------------------------------------------- */
+
+struct mock_viommu {
+	struct mock_iommu_domain *s2_parent;
+	struct iommufd_hw_queue *hw_queue[IOMMU_TEST_HW_QUEUE_MAX];
+};
+
+static struct mock_viommu *to_mock_viommu(struct iommufd_viommu *viommu)
+{
+	return viommu->priv;
+}
+
+static bool mock_viommu_supports(uint32_t type)
+{
+	return type == IOMMU_VIOMMU_TYPE_SELFTEST;
+}
+
+static int mock_viommu_init(struct iommufd_viommu *viommu,
+			    struct iommu_domain *parent,
+			    const struct iommu_user_data *user_data)
+{
+	struct mock_viommu *mock_viommu;
+	struct iommu_viommu_selftest data;
+	int rc;
+
+	if (!mock_domain_is_paging(parent))
+		return -EINVAL;
+	if (user_data) {
+		rc = iommu_copy_struct_from_user(
+			&data, sizeof(data),
+			offsetof(struct iommu_viommu_selftest, out_data) +
+				sizeof(data.out_data),
+			user_data, IOMMU_VIOMMU_TYPE_SELFTEST);
+		if (rc)
+			return rc;
+		/*
+		 * uAPI (test mock): out_data echoes in_data.  The register
+		 * page the kernel offers for mmap() is not modelled: its
+		 * offset and length read back as 0.
+		 */
+		data.out_data = data.in_data;
+		data.out_mmap_offset = 0;
+		data.out_mmap_length = 0;
+		if (copy_to_user((void *)user_data->uptr, &data,
+				 min_t(size_t, user_data->len, sizeof(data))))
+			return -EFAULT;
+	}
+	mock_viommu = calloc(1, sizeof(*mock_viommu));
+	if (!mock_viommu)
+		return -ENOMEM;
+	mock_viommu->s2_parent = to_mock_domain(parent);
+	viommu->priv = mock_viommu;
+	return 0;
+}
+
+static void mock_viommu_destroy(struct iommufd_viommu *viommu)
+{
+	free(viommu->priv);
+	viommu->priv = NULL;
+}
+
+static struct iommu_domain *
+mock_viommu_alloc_domain_nested(struct iommufd_viommu *viommu, uint32_t flags,
+				const struct iommu_user_data *user_data)
+{
+	struct mock_viommu *mock_viommu = to_mock_viommu(viommu);
+	struct iommu_domain *domain;
+
+	domain = mock_domain_alloc_nested(NULL, &mock_viommu->s2_parent->domain,
+					  flags, user_data);
+	if (!IS_ERR(domain))
+		to_mock_nested(domain)->viommu = viommu;
+	return domain;
+}
+
+static int mock_viommu_cache_invalidate(struct iommufd_viommu *viommu,
+					struct iommu_user_data_array *array)
+{
+	struct iommu_viommu_invalidate_selftest *cmds;
+	uint32_t done = 0;
+	int rc = 0;
+
+	/* uAPI: an empty array of the right type probes support. */
+	if (array->type != IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (!array->entry_num)
+		goto out;
+	cmds = calloc(array->entry_num, sizeof(*cmds));
+	if (!cmds) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* uAPI: the whole array is read before any entry is run. */
+	for (uint32_t i = 0; i < array->entry_num; i++) {
+		rc = copy_struct_from_user(
+			&cmds[i], sizeof(cmds[i]),
+			(const char *)array->uptr + (size_t)i * array->entry_len,
+			array->entry_len);
+		if (rc)
+			goto out_free;
+	}
+	for (; done < array->entry_num; done++) {
+		struct iommu_viommu_invalidate_selftest *cur = &cmds[done];
+		struct iommu_dev *dev;
+		struct mock_dev *mdev;
+
+		if (cur->flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+			rc = -EOPNOTSUPP;
+			break;
+		}
+		if (cur->cache_id > MOCK_DEV_CACHE_ID_MAX) {
+			rc = -EINVAL;
+			break;
+		}
+		dev = iommufd_viommu_find_dev(viommu, cur->vdev_id);
+		mdev = dev ? mock_dev_from_dev(dev) : NULL;
+		if (!mdev) {
+			rc = -EINVAL;
+			break;
+		}
+		if (cur->flags & IOMMU_TEST_INVALIDATE_FLAG_ALL)
+			memset(mdev->cache, 0, sizeof(mdev->cache));
+		else
+			mdev->cache[cur->cache_id] = 0;
+	}
+out_free:
+	free(cmds);
+out:
+	array->entry_num = done;
+	return rc;
+}
+
+static bool mock_hw_queue_supports(uint32_t type)
+{
+	return type == IOMMU_HW_QUEUE_TYPE_SELFTEST;
+}
+
+static int mock_hw_queue_init(struct iommufd_hw_queue *hw_queue,
+			      uint32_t index, uintptr_t base_pa)
+{
+	struct mock_viommu *mock_viommu = to_mock_viommu(hw_queue->viommu);
+	struct iommu_domain *s2 = &mock_viommu->s2_parent->domain;
+	struct iommufd_hw_queue *prev = NULL;
+
+	if (index >= IOMMU_TEST_HW_QUEUE_MAX)
+		return -EINVAL;
+	if (mock_viommu->hw_queue[index])
+		return -EEXIST;
+	/* uAPI (test mock): queues come in order; each needs the one before. */
+	if (index) {
+		prev = mock_viommu->hw_queue[index - 1];
+		if (!prev)
+			return -EIO;
+	}
+	/* The core's translation of the guest queue must be the domain's. */
+	if (base_pa != s2->ops->iova_to_phys(s2, hw_queue->base_addr))
+		return -EFAULT;
+	if (prev)
+		iommufd_object_get_user(&prev->obj);
+	hw_queue->priv = prev;
+	mock_viommu->hw_queue[index] = hw_queue;
+	return 0;
+}
+
+static void mock_hw_queue_destroy(struct iommufd_hw_queue *hw_queue)
+{
+	struct mock_viommu *mock_viommu = to_mock_viommu(hw_queue->viommu);
+	struct iommufd_hw_queue *prev = hw_queue->priv;
+
+	for (unsigned int i = 0; i < IOMMU_TEST_HW_QUEUE_MAX; i++)
+		if (mock_viommu->hw_queue[i] == hw_queue)
+			mock_viommu->hw_queue[i] = NULL;
+	if (prev)
+		iommufd_object_put_user(&prev->obj);
+}
+
+static const struct iommu_viommu_driver mock_viommu_driver = {
+	.supports = mock_viommu_supports,
+	.init = mock_viommu_init,
+	.destroy = mock_viommu_destroy,
+	.alloc_domain_nested = mock_viommu_alloc_domain_nested,
+	.cache_invalidate = mock_viommu_cache_invalidate,
+	.hw_queue_supports = mock_hw_queue_supports,
+	.hw_queue_init = mock_hw_queue_init,
+	.hw_queue_destroy = mock_hw_queue_destroy,
+};
 
 static const struct iommu_dev_ops mock_dev_ops = {
 	.name = "iommufd_mock",
@@ -564,6 +811,7 @@ static const struct iommu_dev_ops mock_dev_ops = {
 	.attach_dev = mock_dev_attach,
 	.cache_invalidate_user = mock_nested_cache_invalidate_user,
 	.user_pasid_table = true,
+	.viommu_driver = &mock_viommu_driver,
 };
 
 struct mock_dev *mock_dev_from_dev(struct iommu_dev *dev)
