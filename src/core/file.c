@@ -321,6 +321,7 @@ int ufile_remove_fd(int fd)
 	if (!old)
 		return -EBADF;
 	ufile_put(old);
+	remote_reap_hangups();
 	return 0;
 }
 

@@ -159,12 +159,17 @@ int iommufd_object_remove(struct iommufd_ctx *ictx,
 /* The context behind an open /dev/iommu file, or NULL for other files. */
 struct iommufd_ctx *iommufd_ctx_from_ufile(struct ufile *f);
 
+/* Context locks this thread holds (remote.c must not wait while > 0). */
+extern __thread unsigned int iommufd_ctx_locks_held;
+
 static inline void iommufd_ctx_lock(struct iommufd_ctx *ictx)
 {
 	pthread_mutex_lock(&ictx->lock);
+	iommufd_ctx_locks_held++;
 }
 static inline void iommufd_ctx_unlock(struct iommufd_ctx *ictx)
 {
+	iommufd_ctx_locks_held--;
 	pthread_mutex_unlock(&ictx->lock);
 }
 

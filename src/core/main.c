@@ -30,6 +30,8 @@
 /* Object ids stay below 2^31, like the kernel's xa_limit_31b. */
 #define IOMMUFD_ID_LIMIT 0x7fffffffu
 
+__thread unsigned int iommufd_ctx_locks_held;
+
 static const struct iommufd_object_ops *const iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_ACCESS] = &iommufd_access_ops,
 	[IOMMUFD_OBJ_DEVICE] = &iommufd_device_ops,

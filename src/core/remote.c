@@ -50,6 +50,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,6 +67,7 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
+#include "core/iommufd_private.h"
 #include "core/remote.h"
 #include "core/uaccess.h"
 #include "iommufd_test.h"
@@ -344,6 +346,8 @@ static pthread_mutex_t serve_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct list_head server_conns = LIST_HEAD_INIT(server_conns);
 static int server_epfd = -1;
 static bool server_started;
+/* This thread holds serve_lock (serving, or reaping): no reaping again. */
+static __thread bool in_serve;
 
 static struct remote_ref *conn_ref_find(struct remote_conn *c,
 					uint64_t handle)
@@ -597,6 +601,40 @@ static int server_serve(struct remote_conn *c)
 	return ret;
 }
 
+void remote_reap_hangups(void)
+{
+	struct remote_conn *c;
+
+	/* Lock order is serve_lock -> ictx->lock: never wait here holding one. */
+	if (!__atomic_load_n(&server_started, __ATOMIC_ACQUIRE) || in_serve ||
+	    iommufd_ctx_locks_held)
+		return;
+	/*
+	 * A process that exited has closed its end already; the kernel drops
+	 * an exited process's file references before its parent's waitpid()
+	 * returns, so drop the references of hung-up connections now rather
+	 * than when the server thread gets to them.  The connection itself
+	 * stays listed (epoll keeps reporting the hang-up) and the server
+	 * frees it, so an event it already fetched never points at freed
+	 * memory.
+	 */
+	pthread_mutex_lock(&serve_lock);
+	in_serve = true;
+	pthread_mutex_lock(&server_lock);
+	list_for_each_entry(c, &server_conns, link) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLRDHUP };
+
+		if (!c->nrefs || poll(&pfd, 1, 0) != 1 ||
+		    !(pfd.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+			continue;
+		while (c->nrefs)
+			conn_ref_put(c, &c->refs[c->nrefs - 1]);
+	}
+	pthread_mutex_unlock(&server_lock);
+	in_serve = false;
+	pthread_mutex_unlock(&serve_lock);
+}
+
 static void *server_main(void *unused)
 {
 	struct epoll_event ev[16];
@@ -613,8 +651,10 @@ static void *server_main(void *unused)
 			struct remote_conn *c = ev[i].data.ptr;
 
 			pthread_mutex_lock(&serve_lock);
+			in_serve = true;
 			if (server_serve(c))
 				server_drop(c);
+			in_serve = false;
 			pthread_mutex_unlock(&serve_lock);
 		}
 	}

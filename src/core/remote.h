@@ -112,6 +112,12 @@ ssize_t remote_write(struct ufile *f, const void *buf, size_t count);
 void remote_file_release(struct ufile *f);
 
 /* From file.c's fork handlers: quiesce before the fd table is locked. */
+/*
+ * Drop the references held by connections whose client has gone (called
+ * when an fd is closed, so a parent that reaped its child sees the child's
+ * references gone, as with the kernel).  No-op until a child was served.
+ */
+void remote_reap_hangups(void);
 void remote_fork_quiesce(void);
 /* The rest with the fd table locked; parent/child end the quiesce. */
 void remote_fork_prepare(void);

@@ -644,6 +644,46 @@ TEST(fork_child_close_leaves_the_parent_alone)
 	no_leaks();
 }
 
+static void child_just_exits(struct child *c, void *arg)
+{
+}
+
+/*
+ * uAPI: an exited child holds no reference; once its parent has reaped it
+ * and closed its own fd, the context is gone at once and so are its pins.
+ */
+TEST(fork_reaped_child_holds_nothing)
+{
+	struct fixture f;
+	size_t len = 2 * PAGE_SIZE_T;
+	void *buf = t_buffer(len);
+	struct iommu_test_cmd refs = {
+		.size = sizeof(refs),
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = { .length = len, .uptr = (uintptr_t)buf },
+	};
+	int fd2;
+
+	for (int round = 0; round < 20; round++) {
+		struct child c;
+		int status;
+
+		fixture_setup(&f, 1);
+		CHECK_OK(t_ioas_map_fixed(f.fd, f.ioas_id, buf, len,
+					  MOCK_APERTURE_START));
+		child_start(&c, child_just_exits, NULL);
+		/* Reap with a blocking wait and close at once: no grace time. */
+		CHECK_EQ(waitpid(c.pid, &status, 0), c.pid);
+		close(c.to[1]);
+		close(c.from[0]);
+		fixture_teardown(&f);
+		fd2 = open_iommufd();
+		refs.check_refs.refs = 0;
+		CHECK_OK(t_ioctl(fd2, IOMMU_TEST_CMD, &refs));
+		CHECK_OK(t_close(fd2));
+	}
+}
+
 /* ---- errors and files --------------------------------------------------- */
 
 static void child_errors(struct child *c, void *arg)
