@@ -13,14 +13,6 @@
 
 #include "uapi.h"
 
-static int open_iommufd(void)
-{
-	int fd = t_open("/dev/iommu", O_RDWR);
-
-	CHECK_OK(fd);
-	return fd;
-}
-
 static bool has_cap(int cap)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -33,7 +25,7 @@ static bool has_cap(int cap)
 
 TEST(core_open_close)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 
 	CHECK_OK(t_close(fd));
 	/* uAPI: the fd is gone after close. */
@@ -43,7 +35,7 @@ TEST(core_open_close)
 
 TEST(core_ids_start_at_one_and_reuse_lowest)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t id[3], again;
 
 	for (int i = 0; i < 3; i++) {
@@ -58,7 +50,7 @@ TEST(core_ids_start_at_one_and_reuse_lowest)
 
 TEST(core_destroy_unknown_ids)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t id;
 
 	CHECK_ERRNO(t_destroy(fd, 0), ENOENT);
@@ -72,7 +64,7 @@ TEST(core_destroy_unknown_ids)
 
 TEST(core_size_below_minimum_is_einval)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_destroy d = { .size = 4, .id = 1 };
 	struct iommu_ioas_alloc a = { .size = offsetof(struct iommu_ioas_alloc,
 						       out_ioas_id) };
@@ -86,7 +78,7 @@ TEST(core_size_below_minimum_is_einval)
 
 TEST(core_longer_struct_needs_zero_tail)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct {
 		struct iommu_ioas_alloc a;
 		uint64_t tail;
@@ -106,7 +98,7 @@ TEST(core_longer_struct_needs_zero_tail)
 
 TEST(core_response_respects_caller_size)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	/* A caller that knows only size+flags+out_ioas_id (12 bytes) and
 	 * keeps its own data right after: it must come back untouched. */
 	struct {
@@ -121,7 +113,7 @@ TEST(core_response_respects_caller_size)
 
 TEST(core_bad_pointers_are_efault)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	char *p = mmap(NULL, 2 * PAGE_SIZE_T, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct iommu_ioas_alloc *edge;
@@ -144,7 +136,7 @@ TEST(core_bad_pointers_are_efault)
 
 TEST(core_unknown_commands_are_enotty)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_destroy d = { .size = sizeof(d), .id = 1 };
 
 	CHECK_ERRNO(t_ioctl(fd, _IO(IOMMUFD_TYPE, 0xff), &d), ENOTTY);
@@ -159,7 +151,7 @@ TEST(core_unknown_commands_are_enotty)
 
 TEST(core_read_write_are_einval)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	char buf[8] = { 0 };
 
 	CHECK_ERRNO(t_read(fd, buf, sizeof(buf)), EINVAL);
@@ -169,7 +161,7 @@ TEST(core_read_write_are_einval)
 
 TEST(core_option_checks)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_option o = {
 		.size = sizeof(o),
 		.option_id = IOMMU_OPTION_RLIMIT_MODE,
@@ -194,7 +186,7 @@ TEST(core_option_checks)
 
 TEST(core_option_rlimit_mode_set)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_option o = {
 		.size = sizeof(o),
 		.option_id = IOMMU_OPTION_RLIMIT_MODE,
@@ -227,7 +219,7 @@ TEST(core_option_rlimit_mode_set)
 
 TEST(core_contexts_are_independent)
 {
-	int a = open_iommufd(), b = open_iommufd();
+	int a = t_open_iommufd(), b = t_open_iommufd();
 	uint32_t ida, idb;
 
 	CHECK_OK(t_ioas_alloc(a, &ida));
@@ -244,7 +236,7 @@ TEST(core_close_destroys_everything)
 {
 	/* Many contexts with objects left in them: ASan reports any leak. */
 	for (int i = 0; i < 64; i++) {
-		int fd = open_iommufd();
+		int fd = t_open_iommufd();
 		uint32_t id;
 
 		for (int j = 0; j < 8; j++)
@@ -263,7 +255,7 @@ TEST(core_test_mock_runtime_switch)
 
 	/* The switch is read once per process; this test runs forked. */
 	setenv("UIOMMU_TEST_MOCK", "0", 1);
-	fd = open_iommufd();
+	fd = t_open_iommufd();
 	CHECK_ERRNO(t_ioctl(fd, IOMMU_TEST_CMD, &cmd), ENOTTY);
 	t_close(fd);
 }

@@ -18,16 +18,8 @@
 
 #include "uapi.h"
 
-/* An id no object has. */
-#define NO_ID 9999u
 #define REC_SIZE sizeof(struct iommu_hwpt_pgfault)
 #define RESP_SIZE sizeof(struct iommu_hwpt_page_response)
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return t_ioctl(fd, IOMMU_TEST_CMD, cmd);
-}
 
 static int fault_alloc(int fd, uint32_t *fault_id, int *fault_fd)
 {
@@ -41,46 +33,13 @@ static int fault_alloc(int fd, uint32_t *fault_id, int *fault_fd)
 	return ret;
 }
 
-static int hwpt_alloc_full(int fd, uint32_t dev_id, uint32_t pt_id,
-			   uint32_t flags, uint32_t fault_id,
-			   uint32_t data_type, const void *data,
-			   uint32_t data_len, uint32_t *hwpt_id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = data_type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-		.fault_id = fault_id,
-	};
-	int ret = t_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!ret && hwpt_id)
-		*hwpt_id = cmd.out_hwpt_id;
-	return ret;
-}
-
 /* A paging HWPT on @ioas_id whose faults go to @fault_id. */
 static int iopf_hwpt_alloc(int fd, uint32_t dev_id, uint32_t ioas_id,
 			   uint32_t fault_id, uint32_t *hwpt_id)
 {
-	return hwpt_alloc_full(fd, dev_id, ioas_id, IOMMU_HWPT_FAULT_ID_VALID,
-			       fault_id, IOMMU_HWPT_DATA_NONE, NULL, 0,
-			       hwpt_id);
-}
-
-static int mock_replace(int fd, uint32_t stdev_id, uint32_t pt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev_id,
-		.mock_domain_replace.pt_id = pt_id,
-	};
-
-	return test_cmd(fd, &cmd);
+	return t_hwpt_alloc_full(fd, dev_id, ioas_id, IOMMU_HWPT_FAULT_ID_VALID,
+			         fault_id, IOMMU_HWPT_DATA_NONE, NULL, 0,
+			         hwpt_id);
 }
 
 static int trigger(int fd, uint32_t dev_id, uint32_t pasid, uint32_t grpid,
@@ -92,7 +51,7 @@ static int trigger(int fd, uint32_t dev_id, uint32_t pasid, uint32_t grpid,
 				  .grpid = grpid, .perm = perm, .addr = addr },
 	};
 
-	return test_cmd(fd, &cmd);
+	return t_test_cmd(fd, &cmd);
 }
 
 static int respond(int ffd, uint32_t cookie, uint32_t code)
@@ -122,7 +81,7 @@ static void iopf_setup(struct fixture *self, uint32_t *fault_id,
 	CHECK_OK(fault_alloc(self->fd, fault_id, ffd));
 	CHECK_OK(iopf_hwpt_alloc(self->fd, self->device_id[0], self->ioas_id,
 				 *fault_id, hwpt_id));
-	CHECK_OK(mock_replace(self->fd, self->stdev_id[0], *hwpt_id));
+	CHECK_OK(t_mock_replace(self->fd, self->stdev_id[0], *hwpt_id, NULL));
 }
 
 /* ---- the queue object and its fd ----------------------------------- */
@@ -236,19 +195,19 @@ VARIANT_TEST(fault_hwpt_alloc_rules)
 				    NO_ID, &out),
 		    ENOENT);
 	/* uAPI: a nesting parent cannot take faults itself. */
-	CHECK_ERRNO(hwpt_alloc_full(fd, self->device_id[0], self->ioas_id,
-				    IOMMU_HWPT_FAULT_ID_VALID |
-					    IOMMU_HWPT_ALLOC_NEST_PARENT,
-				    id, IOMMU_HWPT_DATA_NONE, NULL, 0, &out),
+	CHECK_ERRNO(t_hwpt_alloc_full(fd, self->device_id[0], self->ioas_id,
+				      IOMMU_HWPT_FAULT_ID_VALID |
+					      IOMMU_HWPT_ALLOC_NEST_PARENT,
+				      id, IOMMU_HWPT_DATA_NONE, NULL, 0, &out),
 		    EOPNOTSUPP);
 	/* Without FAULT_ID_VALID the fault_id field is ignored. */
-	CHECK_OK(hwpt_alloc_full(fd, self->device_id[0], self->ioas_id,
-				 IOMMU_HWPT_ALLOC_NEST_PARENT, NO_ID,
-				 IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
-	CHECK_OK(hwpt_alloc_full(fd, self->device_id[0], parent,
-				 IOMMU_HWPT_FAULT_ID_VALID, id,
-				 IOMMU_HWPT_DATA_SELFTEST, &data,
-				 sizeof(data), &nested));
+	CHECK_OK(t_hwpt_alloc_full(fd, self->device_id[0], self->ioas_id,
+				   IOMMU_HWPT_ALLOC_NEST_PARENT, NO_ID,
+				   IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
+	CHECK_OK(t_hwpt_alloc_full(fd, self->device_id[0], parent,
+				   IOMMU_HWPT_FAULT_ID_VALID, id,
+				   IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data), &nested));
 
 	/* uAPI: a HWPT holds its fault queue, even once the fd is closed. */
 	CHECK_OK(t_close(ffd));
@@ -269,10 +228,11 @@ VARIANT_TEST(fault_hwpt_attach_and_busy)
 	iopf_setup(self, &id, &ffd, &hwpt);
 	CHECK_ERRNO(t_destroy(self->fd, hwpt), EBUSY);
 	for (unsigned int i = 1; i < self->mock_domains; i++)
-		CHECK_OK(mock_replace(self->fd, self->stdev_id[i], hwpt));
+		CHECK_OK(
+		    t_mock_replace(self->fd, self->stdev_id[i], hwpt, NULL));
 	for (unsigned int i = 0; i < self->mock_domains; i++)
-		CHECK_OK(mock_replace(self->fd, self->stdev_id[i],
-				      self->ioas_id));
+		CHECK_OK(t_mock_replace(self->fd, self->stdev_id[i],
+				        self->ioas_id, NULL));
 	CHECK_OK(t_destroy(self->fd, hwpt));
 	CHECK_OK(t_close(ffd));
 	CHECK_OK(t_destroy(self->fd, id));
@@ -300,7 +260,7 @@ VARIANT_TEST(fault_trigger_rules)
 				 id, &hwpt));
 	CHECK_OK(trigger(self->fd, self->device_id[0], 0, 1, 1, 0x1000));
 	CHECK_EQ(t_read(ffd, &rec, sizeof(rec)), 0);
-	CHECK_OK(mock_replace(self->fd, self->stdev_id[0], hwpt));
+	CHECK_OK(t_mock_replace(self->fd, self->stdev_id[0], hwpt, NULL));
 	CHECK_OK(trigger(self->fd, self->device_id[0], 0, 1, 1, 0x1000));
 	CHECK_EQ(t_read(ffd, &rec, sizeof(rec)), REC_SIZE);
 	/* Another device's faults go where that device is attached. */
@@ -549,14 +509,14 @@ TEST(fault_pasid_routing)
 	 */
 	CHECK_OK(trigger(f.fd, f.device_id[0], 5, 1, 1, 0));
 	CHECK_EQ(t_read(ffd, &rec, sizeof(rec)), 0);
-	CHECK_OK(hwpt_alloc_full(f.fd, f.device_id[0], f.ioas_id,
-				 IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
-				 IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
-	CHECK_OK(hwpt_alloc_full(f.fd, f.device_id[0], parent,
-				 IOMMU_HWPT_FAULT_ID_VALID, id,
-				 IOMMU_HWPT_DATA_SELFTEST, &data,
-				 sizeof(data), &nested));
-	CHECK_OK(mock_replace(f.fd, f.stdev_id[0], nested));
+	CHECK_OK(t_hwpt_alloc_full(f.fd, f.device_id[0], f.ioas_id,
+				   IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+				   IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
+	CHECK_OK(t_hwpt_alloc_full(f.fd, f.device_id[0], parent,
+				   IOMMU_HWPT_FAULT_ID_VALID, id,
+				   IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data), &nested));
+	CHECK_OK(t_mock_replace(f.fd, f.stdev_id[0], nested, NULL));
 	CHECK_OK(trigger(f.fd, f.device_id[0], 5, 2, IOMMU_PGFAULT_PERM_EXEC,
 			 0x5000));
 	CHECK_EQ(t_read(ffd, &rec, sizeof(rec)), REC_SIZE);
@@ -568,12 +528,12 @@ TEST(fault_pasid_routing)
 	CHECK_EQ(rec.addr, 0x5000);
 	CHECK_OK(respond(ffd, rec.cookie, IOMMUFD_PAGE_RESP_SUCCESS));
 	/* A nested HWPT without a queue drops it. */
-	CHECK_OK(mock_replace(f.fd, f.stdev_id[0], hwpt));
+	CHECK_OK(t_mock_replace(f.fd, f.stdev_id[0], hwpt, NULL));
 	CHECK_OK(t_destroy(f.fd, nested));
-	CHECK_OK(hwpt_alloc_full(f.fd, f.device_id[0], parent, 0, 0,
-				 IOMMU_HWPT_DATA_SELFTEST, &data,
-				 sizeof(data), &nested));
-	CHECK_OK(mock_replace(f.fd, f.stdev_id[0], nested));
+	CHECK_OK(t_hwpt_alloc_full(f.fd, f.device_id[0], parent, 0, 0,
+				   IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data), &nested));
+	CHECK_OK(t_mock_replace(f.fd, f.stdev_id[0], nested, NULL));
 	CHECK_OK(trigger(f.fd, f.device_id[0], 5, 3, 1, 0));
 	CHECK_OK(trigger(f.fd, f.device_id[0], 0, 3, 1, 0));
 	CHECK_EQ(t_read(ffd, &rec, sizeof(rec)), 0);
@@ -595,18 +555,18 @@ TEST(fault_detach_answers_pending_faults)
 	/* uAPI: leaving the HWPT completes its unread faults... */
 	CHECK_OK(trigger(f.fd, f.device_id[0], 0, 1, 1, 0));
 	CHECK_EQ(poll_now(ffd), POLLIN | POLLOUT);
-	CHECK_OK(mock_replace(f.fd, f.stdev_id[0], f.ioas_id));
+	CHECK_OK(t_mock_replace(f.fd, f.stdev_id[0], f.ioas_id, NULL));
 	CHECK_EQ(poll_now(ffd), POLLOUT);
 	CHECK_EQ(t_read(ffd, &rec, sizeof(rec)), 0);
 	/* ...and its read, unanswered ones. */
-	CHECK_OK(mock_replace(f.fd, f.stdev_id[0], hwpt));
+	CHECK_OK(t_mock_replace(f.fd, f.stdev_id[0], hwpt, NULL));
 	CHECK_OK(trigger(f.fd, f.device_id[0], 0, 2, 1, 0));
 	CHECK_EQ(t_read(ffd, &rec, sizeof(rec)), REC_SIZE);
 	cookie = rec.cookie;
-	CHECK_OK(mock_replace(f.fd, f.stdev_id[0], f.ioas_id));
+	CHECK_OK(t_mock_replace(f.fd, f.stdev_id[0], f.ioas_id, NULL));
 	CHECK_ERRNO(respond(ffd, cookie, IOMMUFD_PAGE_RESP_SUCCESS), EINVAL);
 	/* Destroying the device detaches it: the same. */
-	CHECK_OK(mock_replace(f.fd, f.stdev_id[0], hwpt));
+	CHECK_OK(t_mock_replace(f.fd, f.stdev_id[0], hwpt, NULL));
 	CHECK_OK(trigger(f.fd, f.device_id[0], 0, 3, 1, 0));
 	CHECK_OK(t_destroy(f.fd, f.stdev_id[0]));
 	CHECK_EQ(poll_now(ffd), POLLOUT);
@@ -626,11 +586,11 @@ TEST(fault_other_devices_keep_their_faults)
 
 	fixture_setup(&f, 2);
 	iopf_setup(&f, &id, &ffd, &hwpt);
-	CHECK_OK(mock_replace(f.fd, f.stdev_id[1], hwpt));
+	CHECK_OK(t_mock_replace(f.fd, f.stdev_id[1], hwpt, NULL));
 	CHECK_OK(trigger(f.fd, f.device_id[0], 0, 1, 1, 0));
 	CHECK_OK(trigger(f.fd, f.device_id[1], 0, 1, 1, 0));
 	/* Only the leaving device's faults are completed. */
-	CHECK_OK(mock_replace(f.fd, f.stdev_id[0], f.ioas_id));
+	CHECK_OK(t_mock_replace(f.fd, f.stdev_id[0], f.ioas_id, NULL));
 	CHECK_EQ(t_read(ffd, rec, sizeof(rec)), REC_SIZE);
 	CHECK_EQ(rec[0].dev_id, f.device_id[1]);
 	CHECK_OK(respond(ffd, rec[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS));
@@ -654,7 +614,7 @@ TEST(fault_closing_the_fd_keeps_the_queue)
 	CHECK_OK(t_close(ffd));
 	CHECK_OK(trigger(f.fd, f.device_id[0], 0, 2, 1, 0));
 	CHECK_ERRNO(t_destroy(f.fd, id), EBUSY);
-	CHECK_OK(mock_replace(f.fd, f.stdev_id[0], f.ioas_id));
+	CHECK_OK(t_mock_replace(f.fd, f.stdev_id[0], f.ioas_id, NULL));
 	CHECK_OK(t_destroy(f.fd, hwpt));
 	CHECK_OK(t_destroy(f.fd, id));
 	fixture_teardown(&f);

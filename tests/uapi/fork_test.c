@@ -129,14 +129,6 @@ static int child_wait(struct child *c)
 	return ret;
 }
 
-static int open_iommufd(void)
-{
-	int fd = t_open("/dev/iommu", O_RDWR);
-
-	CHECK_OK(fd);
-	return fd;
-}
-
 static int iova_ranges(int fd, uint32_t ioas_id)
 {
 	struct iommu_iova_range ranges[16];
@@ -148,55 +140,6 @@ static int iova_ranges(int fd, uint32_t ioas_id)
 	};
 
 	return t_ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd);
-}
-
-static int access_create(int fd, uint32_t ioas_id, int *access_fd)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = ioas_id,
-	};
-	int ret = t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
-
-	if (!ret)
-		*access_fd = cmd.create_access.out_access_fd;
-	return ret;
-}
-
-static int access_rw(int fd, int access_fd, uint64_t iova, void *buf,
-		     size_t len, bool write)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_ACCESS_RW,
-		.id = access_fd,
-		.access_rw = {
-			.iova = iova,
-			.length = len,
-			.uptr = (uintptr_t)buf,
-			.flags = write ? MOCK_ACCESS_RW_WRITE : 0,
-		},
-	};
-
-	return t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
-}
-
-static int check_map(int fd, uint32_t hwpt_id, uint64_t iova, void *buf,
-		     size_t len)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt_id,
-		.check_map = {
-			.iova = iova,
-			.length = len,
-			.uptr = (uintptr_t)buf,
-		},
-	};
-
-	return t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
 }
 
 static void fill(void *buf, size_t len, unsigned int seed)
@@ -219,8 +162,8 @@ static void ioas_read(int fd, uint32_t ioas_id, uint64_t iova, void *buf,
 {
 	int afd;
 
-	CHECK_OK(access_create(fd, ioas_id, &afd));
-	CHECK_OK(access_rw(fd, afd, iova, buf, len, false));
+	CHECK_OK(t_create_access(fd, ioas_id, 0, &afd));
+	CHECK_OK(t_access_rw(fd, afd, iova, len, buf, 0));
 	CHECK_OK(t_close(afd));
 }
 
@@ -238,7 +181,7 @@ static void child_allocs(struct child *c, void *arg)
 
 TEST(fork_child_object_is_the_parents)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct child c;
 	uint32_t id, mine;
 
@@ -277,7 +220,7 @@ static void child_sees_destroy(struct child *c, void *arg)
 
 TEST(fork_parent_destroy_is_seen_by_child)
 {
-	struct ids ids = { .fd = open_iommufd() };
+	struct ids ids = { .fd = t_open_iommufd() };
 	struct child c;
 	uint32_t later;
 
@@ -335,27 +278,27 @@ VARIANT_TEST(fork_child_mapping_outlives_the_child)
 	CHECK_EQ(child_wait(&c), 0);
 	/* The parent's own buffer kept the parent's data. */
 	CHECK(filled(m.buf, len, 1));
-	CHECK_OK(access_create(self->fd, self->ioas_id, &afd));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id, 0, &afd));
 	if (!self->mock_domains) {
 		/*
 		 * uAPI: nothing pinned the child's pages while it lived, and
 		 * the pages of an exited process cannot be pinned (fork_gone).
 		 */
-		CHECK_ERRNO(access_rw(self->fd, afd, m.iova, got, len, false),
+		CHECK_ERRNO(t_access_rw(self->fd, afd, m.iova, len, got, 0),
 			    EFAULT);
 		CHECK_ERRNO(t_mock_domain(self->fd, self->ioas_id, NULL, NULL,
 					  NULL),
 			    EFAULT);
 	} else {
 		/* The domain pinned them in the child: they outlive it. */
-		CHECK_OK(access_rw(self->fd, afd, m.iova, got, len, false));
+		CHECK_OK(t_access_rw(self->fd, afd, m.iova, len, got, 0));
 		CHECK(filled(got, len, 2));
 		/* A domain attached now copies from the pinned pages. */
 		CHECK_OK(t_mock_domain(self->fd, self->ioas_id, NULL, NULL,
 				       NULL));
 		memset(got, 0, len);
-		CHECK_OK(access_rw(self->fd, afd, m.iova + PAGE_SIZE_T, got,
-				   PAGE_SIZE_T, false));
+		CHECK_OK(t_access_rw(self->fd, afd, m.iova + PAGE_SIZE_T,
+				     PAGE_SIZE_T, got, 0));
 		CHECK(filled(got, PAGE_SIZE_T, 2 + PAGE_SIZE_T * 7));
 	}
 	CHECK_OK(t_close(afd));
@@ -377,11 +320,11 @@ static void child_maps_and_writes(struct child *c, void *arg)
 	CHECK_OK(t_ioas_map(m->fd, m->ioas_id, m->buf, m->len, &iova));
 	/* The mock domains hold the child's own pages at that IOVA. */
 	for (unsigned int i = 0; i < m->mock_domains; i++) {
-		CHECK_OK(check_map(m->fd, m->hwpt_id[i], iova, m->buf,
-				   m->len));
-		CHECK_ERRNO(check_map(m->fd, m->hwpt_id[i], iova,
-				      (char *)m->buf + PAGE_SIZE_T,
-				      m->len - PAGE_SIZE_T),
+		CHECK_OK(t_check_map(m->fd, m->hwpt_id[i], iova, m->len,
+				     m->buf));
+		CHECK_ERRNO(t_check_map(m->fd, m->hwpt_id[i], iova,
+				        m->len - PAGE_SIZE_T,
+				        (char *)m->buf + PAGE_SIZE_T),
 			    EINVAL);
 	}
 	/* A second map of the same memory is the same pages. */
@@ -417,18 +360,19 @@ VARIANT_TEST(fork_child_mapping_is_coherent_with_the_child)
 	fill(m.buf, len, 1);
 	child_start(&c, child_maps_and_writes, &m);
 	iova = from_child(&c);
-	CHECK_OK(access_create(self->fd, self->ioas_id, &afd));
-	CHECK_OK(access_rw(self->fd, afd, iova, got, len, false));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id, 0, &afd));
+	CHECK_OK(t_access_rw(self->fd, afd, iova, len, got, 0));
 	CHECK(filled(got, len, 3));
 	to_child(&c, 1);
 	CHECK_EQ(from_child(&c), 2);
-	CHECK_OK(access_rw(self->fd, afd, iova, got, len, false));
+	CHECK_OK(t_access_rw(self->fd, afd, iova, len, got, 0));
 	CHECK(filled(got, len, 4));
-	CHECK_OK(access_rw(self->fd, afd, iova + (1ull << 30), got, len,
-			   false));
+	CHECK_OK(t_access_rw(self->fd, afd, iova + (1ull << 30), len, got,
+			     0));
 	CHECK(filled(got, len, 4));
 	fill(got, len, 5);
-	CHECK_OK(access_rw(self->fd, afd, iova, got, len, true));
+	CHECK_OK(
+	    t_access_rw(self->fd, afd, iova, len, got, MOCK_ACCESS_RW_WRITE));
 	to_child(&c, 3);
 	CHECK_EQ(from_child(&c), 4);
 	CHECK_EQ(child_wait(&c), 0);
@@ -471,7 +415,7 @@ static void child_maps_a_file(struct child *c, void *arg)
 TEST(fork_child_maps_its_file)
 {
 	size_t len = 2 * PAGE_SIZE_T;
-	struct map_args m = { .fd = open_iommufd(), .len = len,
+	struct map_args m = { .fd = t_open_iommufd(), .len = len,
 			      .iova = 1ull << 24 };
 	void *got = t_buffer(len);
 	struct child c;
@@ -553,12 +497,13 @@ static void check_shared_map(struct fixture *self, bool drop_caps)
 	CHECK_EQ(from_child(&c), 1);
 	/* uAPI: shared memory stays shared: the IOAS sees our writes... */
 	fill(a.m.buf, len, 11);
-	CHECK_OK(access_create(self->fd, self->ioas_id, &afd));
-	CHECK_OK(access_rw(self->fd, afd, a.m.iova, got, len, false));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id, 0, &afd));
+	CHECK_OK(t_access_rw(self->fd, afd, a.m.iova, len, got, 0));
 	CHECK(filled(got, len, 11));
 	/* ...and we see what goes in through it. */
 	fill(got, len, 12);
-	CHECK_OK(access_rw(self->fd, afd, a.m.iova, got, len, true));
+	CHECK_OK(t_access_rw(self->fd, afd, a.m.iova, len, got,
+			     MOCK_ACCESS_RW_WRITE));
 	CHECK(filled(a.m.buf, len, 12));
 	to_child(&c, 2);
 	CHECK_EQ(child_wait(&c), 0);
@@ -591,8 +536,8 @@ static void child_outlives_parent_fd(struct child *c, void *arg)
 	CHECK_OK(iova_ranges(m->fd, m->ioas_id));
 	fill(buf, m->len, 7);
 	CHECK_OK(t_ioas_map_fixed(m->fd, m->ioas_id, buf, m->len, m->iova));
-	CHECK_OK(access_create(m->fd, m->ioas_id, &afd));
-	CHECK_OK(access_rw(m->fd, afd, m->iova, got, m->len, false));
+	CHECK_OK(t_create_access(m->fd, m->ioas_id, 0, &afd));
+	CHECK_OK(t_access_rw(m->fd, afd, m->iova, m->len, got, 0));
 	CHECK(filled(got, m->len, 7));
 	CHECK_OK(t_close(afd));
 	CHECK_OK(t_close(m->fd));
@@ -602,7 +547,7 @@ static void child_outlives_parent_fd(struct child *c, void *arg)
 
 TEST(fork_context_lives_while_a_child_holds_it)
 {
-	struct map_args m = { .fd = open_iommufd(), .len = PAGE_SIZE_T,
+	struct map_args m = { .fd = t_open_iommufd(), .len = PAGE_SIZE_T,
 			      .iova = 1ull << 24 };
 	struct child c;
 
@@ -625,14 +570,14 @@ static void child_closes(struct child *c, void *arg)
 	CHECK_ERRNO(iova_ranges(ids->fd, ids->id), EBADF);
 	CHECK_ERRNO(t_close(ids->fd), EBADF);
 	/* A fresh open in the child is a context of its own. */
-	dup_fd = open_iommufd();
+	dup_fd = t_open_iommufd();
 	CHECK_ERRNO(iova_ranges(dup_fd, ids->id), ENOENT);
 	CHECK_OK(t_close(dup_fd));
 }
 
 TEST(fork_child_close_leaves_the_parent_alone)
 {
-	struct ids ids = { .fd = open_iommufd() };
+	struct ids ids = { .fd = t_open_iommufd() };
 	struct child c;
 
 	CHECK_OK(t_ioas_alloc(ids.fd, &ids.id));
@@ -677,7 +622,7 @@ TEST(fork_reaped_child_holds_nothing)
 		close(c.to[1]);
 		close(c.from[0]);
 		fixture_teardown(&f);
-		fd2 = open_iommufd();
+		fd2 = t_open_iommufd();
 		refs.check_refs.refs = 0;
 		CHECK_OK(t_ioctl(fd2, IOMMU_TEST_CMD, &refs));
 		CHECK_OK(t_close(fd2));
@@ -709,12 +654,12 @@ static void child_errors(struct child *c, void *arg)
 	CHECK_ERRNO(t_ioctl(ids->fd, IOMMU_IOAS_MAP, &map), ENOENT);
 	CHECK_ERRNO(t_ioctl(ids->fd, IOMMU_IOAS_MAP, (void *)8), EFAULT);
 	/* uAPI: an access fd that is no access fd is EBADFD. */
-	CHECK_ERRNO(access_rw(ids->fd, 0, 0, &alloc, 1, false), EBADFD);
+	CHECK_ERRNO(t_access_rw(ids->fd, 0, 0, 1, &alloc, 0), EBADFD);
 }
 
 TEST(fork_child_errors_are_the_kernels)
 {
-	struct ids ids = { .fd = open_iommufd() };
+	struct ids ids = { .fd = t_open_iommufd() };
 	struct child c;
 
 	CHECK_OK(t_ioas_alloc(ids.fd, &ids.id));
@@ -739,23 +684,24 @@ static void child_uses_accesses(struct child *c, void *arg)
 	int afd;
 
 	/* The parent's access fd, inherited. */
-	CHECK_OK(access_rw(a->fd, a->parent_afd, a->iova, got, a->len, false));
+	CHECK_OK(t_access_rw(a->fd, a->parent_afd, a->iova, a->len, got, 0));
 	CHECK(filled(got, a->len, 8));
 	/* One of its own, handed out by the context. */
-	CHECK_OK(access_create(a->fd, a->ioas_id, &afd));
+	CHECK_OK(t_create_access(a->fd, a->ioas_id, 0, &afd));
 	CHECK(afd != a->parent_afd);
 	CHECK(fcntl(afd, F_GETFD) >= 0);
 	fill(got, a->len, 9);
-	CHECK_OK(access_rw(a->fd, afd, a->iova, got, a->len, true));
+	CHECK_OK(t_access_rw(a->fd, afd, a->iova, a->len, got,
+			     MOCK_ACCESS_RW_WRITE));
 	CHECK_OK(t_close(afd));
-	CHECK_ERRNO(access_rw(a->fd, afd, a->iova, got, a->len, false),
+	CHECK_ERRNO(t_access_rw(a->fd, afd, a->iova, a->len, got, 0),
 		    EBADFD);
 	CHECK_OK(t_close(a->parent_afd));
 }
 
 TEST(fork_child_uses_access_fds)
 {
-	struct access_args a = { .fd = open_iommufd(), .len = PAGE_SIZE_T,
+	struct access_args a = { .fd = t_open_iommufd(), .len = PAGE_SIZE_T,
 				 .iova = 1ull << 24 };
 	void *buf = t_buffer(a.len);
 	struct child c;
@@ -763,12 +709,12 @@ TEST(fork_child_uses_access_fds)
 	CHECK_OK(t_ioas_alloc(a.fd, &a.ioas_id));
 	fill(buf, a.len, 8);
 	CHECK_OK(t_ioas_map_fixed(a.fd, a.ioas_id, buf, a.len, a.iova));
-	CHECK_OK(access_create(a.fd, a.ioas_id, &a.parent_afd));
+	CHECK_OK(t_create_access(a.fd, a.ioas_id, 0, &a.parent_afd));
 	child_start(&c, child_uses_accesses, &a);
 	CHECK_EQ(child_wait(&c), 0);
 	/* The child's write went to the parent's pages. */
 	CHECK(filled(buf, a.len, 9));
-	CHECK_OK(access_rw(a.fd, a.parent_afd, a.iova, buf, a.len, false));
+	CHECK_OK(t_access_rw(a.fd, a.parent_afd, a.iova, a.len, buf, 0));
 	CHECK_OK(t_close(a.parent_afd));
 	CHECK_OK(t_close(a.fd));
 	munmap(buf, a.len);
@@ -800,7 +746,7 @@ static void child_uses_a_fault_queue(struct child *c, void *arg)
 
 TEST(fork_child_gets_fault_fds)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct child c;
 	uint32_t id;
 
@@ -844,7 +790,7 @@ static void child_forks(struct child *c, void *arg)
 
 TEST(fork_grandchild_shares_the_context)
 {
-	struct ids ids = { .fd = open_iommufd() };
+	struct ids ids = { .fd = t_open_iommufd() };
 	struct child c;
 	uint32_t id;
 
@@ -873,7 +819,7 @@ static void orphan_child(struct child *c, void *arg)
 
 TEST(fork_grandchild_outlives_its_parent)
 {
-	struct ids ids = { .fd = open_iommufd() };
+	struct ids ids = { .fd = t_open_iommufd() };
 	struct child c;
 	uint32_t id;
 
@@ -919,7 +865,7 @@ static void child_quick(struct child *c, void *arg)
 
 TEST(fork_children_and_forks_concurrently)
 {
-	struct ids ids = { .fd = open_iommufd() };
+	struct ids ids = { .fd = t_open_iommufd() };
 	struct child c[4], q;
 	uint32_t id;
 
@@ -946,7 +892,7 @@ TEST(fork_children_and_forks_concurrently)
 
 static void owner_then_exit(struct child *c, void *arg)
 {
-	int fd = open_iommufd(), gp[2];
+	int fd = t_open_iommufd(), gp[2];
 	uint32_t id;
 	pid_t pid;
 

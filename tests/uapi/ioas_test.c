@@ -35,14 +35,6 @@
 #define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 #define FIXED IOMMU_IOAS_MAP_FIXED_IOVA
 
-static int open_iommufd(void)
-{
-	int fd = t_open("/dev/iommu", O_RDWR);
-
-	CHECK_OK(fd);
-	return fd;
-}
-
 static int map_raw(int fd, uint32_t ioas_id, uint64_t user_va, uint64_t len,
 		   uint64_t *iova, uint32_t flags)
 {
@@ -156,39 +148,13 @@ static int huge_pages(int fd, uint32_t ioas_id, uint16_t op, uint64_t *val)
 	return ret;
 }
 
-static int check_map(int fd, uint32_t hwpt_id, uint64_t iova, void *uptr,
-		     uint64_t len)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt_id,
-		.check_map = { .iova = iova, .length = len,
-			       .uptr = (uintptr_t)uptr },
-	};
-
-	return t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
-}
-
-static int check_refs(int fd, void *uptr, uint64_t len, uint32_t refs)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = { .length = len, .uptr = (uintptr_t)uptr,
-				.refs = refs },
-	};
-
-	return t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
-}
-
 /* Every mock domain of @self maps [iova, iova + len) to @uptr. */
 static void check_mock_map(struct fixture *self, uint64_t iova, void *uptr,
 			   uint64_t len)
 {
 	for (unsigned int i = 0; i < self->mock_domains; i++)
-		CHECK_OK(check_map(self->fd, self->hwpt_id[i], iova, uptr,
-				   len));
+		CHECK_OK(t_check_map(self->fd, self->hwpt_id[i], iova, len,
+				     uptr));
 }
 
 static int memfd_of(size_t len)
@@ -222,7 +188,7 @@ static void set_memlock_pages(uint64_t pages)
 
 TEST(ioas_alloc_flags_are_eopnotsupp)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd), .flags = 1 };
 	uint32_t id;
 
@@ -236,7 +202,7 @@ TEST(ioas_alloc_flags_are_eopnotsupp)
 
 TEST(ioas_destroy_unmaps_everything)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	void *buf = t_buffer(4 * PAGE_SIZE_T);
 	uint32_t id;
 
@@ -303,7 +269,7 @@ VARIANT_TEST(iova_ranges_short_array_is_emsgsize)
 
 TEST(iova_ranges_checks)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_ioas_iova_ranges cmd = { .size = sizeof(cmd) };
 	uint32_t id;
 
@@ -323,7 +289,7 @@ TEST(iova_ranges_checks)
 
 TEST(iova_ranges_ignore_allowed_ranges)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_iova_range allow = { 1ull << 20, (1ull << 21) - 1 };
 	struct iommu_iova_range r[2];
 	uint32_t id, num = 2;
@@ -342,7 +308,7 @@ TEST(iova_ranges_ignore_allowed_ranges)
 
 TEST(allow_iovas_checks)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_iova_range r[2] = { { 0x10000, 0x1ffff },
 					 { 0x18000, 0x2ffff } };
 	struct iommu_ioas_allow_iovas cmd = { .size = sizeof(cmd) };
@@ -420,7 +386,7 @@ VARIANT_TEST(allow_iovas_may_cover_mappings)
 
 TEST(allowed_ranges_block_an_attach_outside_them)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_iova_range r = { PAGE_SIZE_T, 2 * PAGE_SIZE_T - 1 };
 	uint32_t id;
 
@@ -437,7 +403,7 @@ TEST(allowed_ranges_block_an_attach_outside_them)
 
 TEST(map_checks)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	void *buf = t_buffer(2 * PAGE_SIZE_T);
 	uint64_t va = (uintptr_t)buf, iova = BASE_IOVA;
 	struct iommu_ioas_map cmd = {
@@ -676,7 +642,7 @@ VARIANT_TEST(map_after_unmap_reuses_the_iova)
 
 TEST(map_file_checks)
 {
-	int fd = open_iommufd(), mfd = memfd_of(2 * PAGE_SIZE_T), pfd[2];
+	int fd = t_open_iommufd(), mfd = memfd_of(2 * PAGE_SIZE_T), pfd[2];
 	struct iommu_ioas_map_file cmd = { .size = sizeof(cmd) };
 	uint64_t iova = BASE_IOVA;
 	uint32_t id;
@@ -813,7 +779,7 @@ VARIANT_TEST(map_file_pins_only_shmem_files)
 
 TEST(map_file_writeable_needs_a_writable_file)
 {
-	int fd = open_iommufd(), mfd = memfd_of(PAGE_SIZE_T), rofd;
+	int fd = t_open_iommufd(), mfd = memfd_of(PAGE_SIZE_T), rofd;
 	char path[64];
 	uint32_t id;
 
@@ -831,7 +797,7 @@ TEST(map_file_writeable_needs_a_writable_file)
 
 TEST(map_file_writeable_respects_seals)
 {
-	int fd = open_iommufd(), mfd = memfd_of(PAGE_SIZE_T);
+	int fd = t_open_iommufd(), mfd = memfd_of(PAGE_SIZE_T);
 	uint32_t id;
 
 	CHECK_OK(t_ioas_alloc(fd, &id));
@@ -847,7 +813,7 @@ TEST(map_file_writeable_respects_seals)
 
 TEST(copy_checks)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	void *buf = t_buffer(4 * PAGE_SIZE_T);
 	struct iommu_ioas_copy cmd = { .size = sizeof(cmd), .flags = RW };
 	uint64_t p = PAGE_SIZE_T, iova;
@@ -935,7 +901,7 @@ VARIANT_TEST(copy_writeable_of_readonly_is_eperm)
 
 TEST(unmap_checks)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	void *buf = t_buffer(PAGE_SIZE_T);
 	uint64_t unmapped = 77;
 	uint32_t id;
@@ -1056,7 +1022,7 @@ VARIANT_TEST(option_huge_pages)
 
 TEST(option_huge_pages_off_refuses_unaligned_mappings)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	char *buf = t_buffer(2 * PAGE_SIZE_T);
 	uint64_t val = 0;
 	uint32_t id;
@@ -1074,7 +1040,7 @@ TEST(option_huge_pages_off_refuses_unaligned_mappings)
 
 TEST(attach_needs_aligned_mappings)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	char *buf = t_buffer(2 * PAGE_SIZE_T);
 	uint64_t unmapped;
 	uint32_t id;
@@ -1093,7 +1059,7 @@ TEST(attach_needs_aligned_mappings)
 
 TEST(attach_needs_mappings_inside_the_aperture)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	char *buf = t_buffer(PAGE_SIZE_T);
 	uint32_t id;
 
@@ -1108,7 +1074,7 @@ TEST(attach_needs_mappings_inside_the_aperture)
 
 TEST(attach_pins_existing_mappings)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	char *buf = t_buffer(2 * PAGE_SIZE_T);
 	uint32_t id, hwpt;
 
@@ -1120,7 +1086,7 @@ TEST(attach_pins_existing_mappings)
 	CHECK_OK(t_ioas_unmap(fd, id, 0, UINT64_MAX, NULL));
 	CHECK_OK(t_ioas_map_fixed(fd, id, buf, PAGE_SIZE_T, BASE_IOVA));
 	CHECK_OK(t_mock_domain(fd, id, NULL, &hwpt, NULL));
-	CHECK_OK(check_map(fd, hwpt, BASE_IOVA, buf, PAGE_SIZE_T));
+	CHECK_OK(t_check_map(fd, hwpt, BASE_IOVA, PAGE_SIZE_T, buf));
 	t_close(fd);
 }
 
@@ -1128,7 +1094,7 @@ TEST(attach_pins_existing_mappings)
 
 TEST(pins_are_counted_once_per_mapping)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	char *buf = t_buffer(2 * PAGE_SIZE_T);
 	uint32_t a, b, s1, s2;
 	uint64_t iova;
@@ -1137,30 +1103,30 @@ TEST(pins_are_counted_once_per_mapping)
 	CHECK_OK(t_ioas_alloc(fd, &b));
 	CHECK_OK(t_ioas_map_fixed(fd, a, buf, PAGE_SIZE_T, BASE_IOVA));
 	/* Nothing is pinned without a domain. */
-	CHECK_OK(check_refs(fd, buf, PAGE_SIZE_T, 0));
+	CHECK_OK(t_check_refs(fd, buf, PAGE_SIZE_T, 0));
 	CHECK_OK(t_mock_domain(fd, a, &s1, NULL, NULL));
-	CHECK_OK(check_refs(fd, buf, PAGE_SIZE_T, 1));
-	CHECK_ERRNO(check_refs(fd, buf, PAGE_SIZE_T, 2), EIO);
+	CHECK_OK(t_check_refs(fd, buf, PAGE_SIZE_T, 1));
+	CHECK_ERRNO(t_check_refs(fd, buf, PAGE_SIZE_T, 2), EIO);
 	/* A second domain and a copy share the pin... */
 	CHECK_OK(t_mock_domain(fd, a, &s2, NULL, NULL));
 	CHECK_OK(t_mock_domain(fd, b, NULL, NULL, NULL));
 	CHECK_OK(ioas_copy(fd, b, a, BASE_IOVA, PAGE_SIZE_T, &iova, RW));
-	CHECK_OK(check_refs(fd, buf, PAGE_SIZE_T, 1));
+	CHECK_OK(t_check_refs(fd, buf, PAGE_SIZE_T, 1));
 	/* ...a second map of the memory is a second pin. */
 	CHECK_OK(t_ioas_map(fd, b, buf, PAGE_SIZE_T, &iova));
-	CHECK_OK(check_refs(fd, buf, PAGE_SIZE_T, 2));
-	CHECK_OK(check_refs(fd, buf + PAGE_SIZE_T, PAGE_SIZE_T, 0));
+	CHECK_OK(t_check_refs(fd, buf, PAGE_SIZE_T, 2));
+	CHECK_OK(t_check_refs(fd, buf + PAGE_SIZE_T, PAGE_SIZE_T, 0));
 	CHECK_OK(t_ioas_unmap(fd, b, 0, UINT64_MAX, NULL));
-	CHECK_OK(check_refs(fd, buf, PAGE_SIZE_T, 1));
+	CHECK_OK(t_check_refs(fd, buf, PAGE_SIZE_T, 1));
 	CHECK_OK(t_destroy(fd, s1));
 	CHECK_OK(t_destroy(fd, s2));
-	CHECK_OK(check_refs(fd, buf, PAGE_SIZE_T, 0));
+	CHECK_OK(t_check_refs(fd, buf, PAGE_SIZE_T, 0));
 	t_close(fd);
 }
 
 TEST(pinned_pages_are_accounted_to_rlimit_memlock)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	char *buf = t_buffer(32 * PAGE_SIZE_T);
 	uint64_t p = PAGE_SIZE_T, iova;
 	uint32_t a, b;
@@ -1195,7 +1161,7 @@ TEST(accounting_is_released_on_close)
 	drop_ipc_lock();
 	set_memlock_pages(16);
 	for (int i = 0; i < 3; i++) {
-		int fd = open_iommufd();
+		int fd = t_open_iommufd();
 		uint32_t id;
 
 		CHECK_OK(t_ioas_alloc(fd, &id));
@@ -1207,7 +1173,7 @@ TEST(accounting_is_released_on_close)
 
 TEST(cap_ipc_lock_skips_accounting)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	char *buf = t_buffer(4 * PAGE_SIZE_T);
 	uint32_t id;
 
@@ -1225,7 +1191,7 @@ TEST(cap_ipc_lock_skips_accounting)
 
 TEST(change_process_needs_file_mappings)
 {
-	int fd = open_iommufd(), mfd = memfd_of(2 * PAGE_SIZE_T);
+	int fd = t_open_iommufd(), mfd = memfd_of(2 * PAGE_SIZE_T);
 	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
 	void *buf = t_buffer(PAGE_SIZE_T);
 	uint32_t id;
@@ -1246,7 +1212,7 @@ TEST(change_process_needs_file_mappings)
 
 TEST(change_process_moves_the_charge_to_the_caller)
 {
-	int fd = open_iommufd(), mfd1, mfd2;
+	int fd = t_open_iommufd(), mfd1, mfd2;
 	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
 	uint64_t p = PAGE_SIZE_T, iova;
 	uint32_t id;
@@ -1275,53 +1241,6 @@ TEST(change_process_moves_the_charge_to_the_caller)
 
 /* ---- accesses (the selftest's access objects) --------------------------- */
 
-static int create_access(int fd, uint32_t ioas_id, uint32_t flags,
-			 int *access_fd)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = ioas_id,
-		.create_access = { .flags = flags },
-	};
-	int ret = t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
-
-	if (!ret)
-		*access_fd = cmd.create_access.out_access_fd;
-	return ret;
-}
-
-static int access_rw(int fd, int access_fd, uint64_t iova, void *buf,
-		     uint64_t len, uint32_t flags)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_ACCESS_RW,
-		.id = access_fd,
-		.access_rw = { .iova = iova, .length = len,
-			       .uptr = (uintptr_t)buf, .flags = flags },
-	};
-
-	return t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
-}
-
-static int access_pages(int fd, int access_fd, uint64_t iova, uint64_t len,
-			void *uptr, uint32_t flags, uint32_t *pages_id)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_ACCESS_PAGES,
-		.id = access_fd,
-		.access_pages = { .flags = flags, .iova = iova, .length = len,
-				  .uptr = (uintptr_t)uptr },
-	};
-	int ret = t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
-
-	if (!ret && pages_id)
-		*pages_id = cmd.access_pages.out_access_pages_id;
-	return ret;
-}
-
 VARIANT_TEST(access_rw_follows_the_mapping)
 {
 	char *buf = t_buffer(2 * PAGE_SIZE_T), tmp[64];
@@ -1331,25 +1250,25 @@ VARIANT_TEST(access_rw_follows_the_mapping)
 	memset(buf, 0x5a, 2 * PAGE_SIZE_T);
 	CHECK_OK(map_raw(self->fd, self->ioas_id, (uintptr_t)buf, PAGE_SIZE_T,
 			 &iova, IOMMU_IOAS_MAP_READABLE | FIXED));
-	CHECK_OK(create_access(self->fd, self->ioas_id, 0, &afd));
-	CHECK_OK(access_rw(self->fd, afd, iova + 10, tmp, sizeof(tmp), 0));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id, 0, &afd));
+	CHECK_OK(t_access_rw(self->fd, afd, iova + 10, sizeof(tmp), tmp, 0));
 	CHECK_EQ(tmp[0], 0x5a);
 	/* uAPI: writing through a read-only mapping is EPERM... */
-	CHECK_ERRNO(access_rw(self->fd, afd, iova, tmp, sizeof(tmp),
-			      MOCK_ACCESS_RW_WRITE),
+	CHECK_ERRNO(t_access_rw(self->fd, afd, iova, sizeof(tmp), tmp,
+			        MOCK_ACCESS_RW_WRITE),
 		    EPERM);
 	/* ...and reaching past the mapping is ENOENT. */
-	CHECK_ERRNO(access_rw(self->fd, afd, iova + PAGE_SIZE_T - 8, tmp,
-			      sizeof(tmp), 0),
+	CHECK_ERRNO(t_access_rw(self->fd, afd, iova + PAGE_SIZE_T - 8,
+				sizeof(tmp), tmp, 0),
 		    ENOENT);
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf + PAGE_SIZE_T,
 				  PAGE_SIZE_T, iova + PAGE_SIZE_T));
 	memset(tmp, 0x11, sizeof(tmp));
-	CHECK_OK(access_rw(self->fd, afd, iova + 2 * PAGE_SIZE_T - 8, tmp,
-			   8, MOCK_ACCESS_RW_WRITE));
+	CHECK_OK(t_access_rw(self->fd, afd, iova + 2 * PAGE_SIZE_T - 8, 8,
+			     tmp, MOCK_ACCESS_RW_WRITE));
 	CHECK_EQ(buf[2 * PAGE_SIZE_T - 1], 0x11);
-	CHECK_OK(access_rw(self->fd, afd, iova + PAGE_SIZE_T - 8, tmp,
-			   sizeof(tmp), 0));
+	CHECK_OK(t_access_rw(self->fd, afd, iova + PAGE_SIZE_T - 8, sizeof(tmp),
+			     tmp, 0));
 	t_close(afd);
 }
 
@@ -1362,23 +1281,24 @@ VARIANT_TEST(access_pins_are_dropped_on_unmap)
 
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf,
 				  2 * PAGE_SIZE_T, iova));
-	CHECK_OK(create_access(self->fd, self->ioas_id,
-			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id,
+				 MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				 &afd));
 	/* uAPI: a pin must be whole pages with no hole: ENOENT past it. */
-	CHECK_ERRNO(access_pages(self->fd, afd, iova, 3 * PAGE_SIZE_T, buf,
-				 0, NULL),
+	CHECK_ERRNO(t_access_pages(self->fd, afd, iova, 3 * PAGE_SIZE_T, buf,
+				   0, NULL),
 		    ENOENT);
-	CHECK_ERRNO(access_pages(self->fd, afd, iova + 1, PAGE_SIZE_T, buf, 0,
-				 NULL),
+	CHECK_ERRNO(t_access_pages(self->fd, afd, iova + 1, PAGE_SIZE_T, buf, 0,
+				   NULL),
 		    EINVAL);
-	CHECK_OK(access_pages(self->fd, afd, iova, 2 * PAGE_SIZE_T, buf, 0,
-			      &pages_id));
-	CHECK_OK(check_refs(self->fd, buf, 2 * PAGE_SIZE_T, 1));
+	CHECK_OK(t_access_pages(self->fd, afd, iova, 2 * PAGE_SIZE_T, buf, 0,
+			        &pages_id));
+	CHECK_OK(t_check_refs(self->fd, buf, 2 * PAGE_SIZE_T, 1));
 	/* The access is told and lets go, so the unmap goes through. */
 	CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, iova, 2 * PAGE_SIZE_T,
 			      &unmapped));
 	CHECK_EQ(unmapped, 2 * PAGE_SIZE_T);
-	CHECK_OK(check_refs(self->fd, buf, 2 * PAGE_SIZE_T, 0));
+	CHECK_OK(t_check_refs(self->fd, buf, 2 * PAGE_SIZE_T, 0));
 	t_close(afd);
 }
 
@@ -1390,13 +1310,14 @@ VARIANT_TEST(access_alignment_joins_the_ioas)
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf,
 				  MOCK_PAGE_SIZE_T, BASE_IOVA));
 	/* uAPI: a pinning access needs page-aligned mappings: EADDRINUSE. */
-	CHECK_ERRNO(create_access(self->fd, self->ioas_id,
-				  MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
-				  &afd),
+	CHECK_ERRNO(t_create_access(self->fd, self->ioas_id,
+				    MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				    &afd),
 		    EADDRINUSE);
 	CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, NULL));
-	CHECK_OK(create_access(self->fd, self->ioas_id,
-			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id,
+				 MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				 &afd));
 	CHECK_EQ(iova_alignment(self->fd, self->ioas_id), PAGE_SIZE_T);
 	CHECK_ERRNO(t_ioas_map_fixed(self->fd, self->ioas_id, buf,
 				     MOCK_PAGE_SIZE_T, BASE_IOVA),

@@ -18,90 +18,6 @@
 
 #define HUGE_SIZE ((size_t)2 << 20)
 
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return t_ioctl(fd, IOMMU_TEST_CMD, cmd);
-}
-
-static int add_reserved(int fd, uint32_t ioas_id, uint64_t start,
-			uint64_t length)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ADD_RESERVED,
-		.id = ioas_id,
-		.add_reserved = { .start = start, .length = length },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int check_map(int fd, uint32_t hwpt_id, uint64_t iova,
-		     uint64_t length, const void *uptr)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt_id,
-		.check_map = { .iova = iova, .length = length,
-			       .uptr = (uintptr_t)uptr },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int check_refs(int fd, const void *uptr, uint64_t length,
-		      uint32_t refs)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = { .length = length, .uptr = (uintptr_t)uptr,
-				.refs = refs },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int create_access(int fd, uint32_t ioas_id, uint32_t flags, int *afd)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = ioas_id,
-		.create_access.flags = flags,
-	};
-	int ret = test_cmd(fd, &cmd);
-
-	if (!ret)
-		*afd = cmd.create_access.out_access_fd;
-	return ret;
-}
-
-static int access_pages(int fd, int afd, uint64_t iova, uint64_t length,
-			const void *uptr, uint32_t *id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_PAGES,
-		.id = afd,
-		.access_pages = { .iova = iova, .length = length,
-				  .uptr = (uintptr_t)uptr },
-	};
-	int ret = test_cmd(fd, &cmd);
-
-	if (!ret)
-		*id = cmd.access_pages.out_access_pages_id;
-	return ret;
-}
-
-static int destroy_access_pages(int fd, int afd, uint32_t id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
-		.id = afd,
-		.destroy_access_pages.access_pages_id = id,
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
 /* Two huge pages, populated; skips the test when none are free. */
 static char *huge_buffer(void)
 {
@@ -126,7 +42,7 @@ VARIANT_TEST(ks_reserved_overflow)
 	/* uAPI: the IOVA keeps the user address's alignment, up to 8 pages. */
 	char *buf = (char *)(((uintptr_t)raw + 8 * p - 1) & ~(8 * p - 1));
 
-	CHECK_OK(add_reserved(self->fd, self->ioas_id, 6, hole - 6));
+	CHECK_OK(t_add_reserved(self->fd, self->ioas_id, 6, hole - 6));
 	/* uAPI: no aligned IOVA fits without wrapping: ENOSPC. */
 	CHECK_ERRNO(t_ioas_map(self->fd, self->ioas_id, buf, 5 * p, &iova),
 		    ENOSPC);
@@ -158,21 +74,23 @@ VARIANT_TEST(ks_hugetlb_access_unpin)
 
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf, 2 * HUGE_SIZE,
 				  base));
-	CHECK_OK(create_access(self->fd, self->ioas_id,
-			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
-	CHECK_OK(access_pages(self->fd, afd, base + p, p, buf + p, &pages_id));
-	CHECK_OK(check_refs(self->fd, buf + p, p, 1));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id,
+				 MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				 &afd));
+	CHECK_OK(
+	    t_access_pages(self->fd, afd, base + p, p, buf + p, 0, &pages_id));
+	CHECK_OK(t_check_refs(self->fd, buf + p, p, 1));
 	for (unsigned int i = 0; i < self->mock_domains; i++)
 		CHECK_OK(t_destroy(self->fd, self->stdev_id[i]));
 	self->mock_domains = 0;
-	CHECK_OK(check_refs(self->fd, buf + p, p, 1));
-	CHECK_OK(destroy_access_pages(self->fd, afd, pages_id));
+	CHECK_OK(t_check_refs(self->fd, buf + p, p, 1));
+	CHECK_OK(t_destroy_access_pages(self->fd, afd, pages_id));
 	/* uAPI: a pin already dropped is gone: ENOENT. */
-	CHECK_ERRNO(destroy_access_pages(self->fd, afd, pages_id), ENOENT);
+	CHECK_ERRNO(t_destroy_access_pages(self->fd, afd, pages_id), ENOENT);
 	CHECK_OK(t_close(afd));
 	CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, base, 2 * HUGE_SIZE,
 			      NULL));
-	CHECK_OK(check_refs(self->fd, buf, 2 * HUGE_SIZE, 0));
+	CHECK_OK(t_check_refs(self->fd, buf, 2 * HUGE_SIZE, 0));
 	CHECK_OK(munmap(buf, 2 * HUGE_SIZE));
 }
 
@@ -187,7 +105,7 @@ VARIANT_TEST(ks_hugetlb_all_aligns)
 	size_t step = HUGE_SIZE / 8, mp = MOCK_PAGE_SIZE_T, p = PAGE_SIZE_T;
 	char *buf = huge_buffer();
 
-	CHECK_OK(check_refs(self->fd, buf, 2 * HUGE_SIZE, 0));
+	CHECK_OK(t_check_refs(self->fd, buf, 2 * HUGE_SIZE, 0));
 	for (size_t start = 0; start < 2 * HUGE_SIZE; start += step) {
 		size_t end = 2 * HUGE_SIZE - (start ? mp : 0);
 		size_t pstart = start / p * p, pend = (end + p - 1) / p * p;
@@ -196,19 +114,19 @@ VARIANT_TEST(ks_hugetlb_all_aligns)
 		CHECK_OK(t_ioas_map(self->fd, self->ioas_id, buf + start,
 				    end - start, &iova));
 		for (unsigned int i = 0; i < self->mock_domains; i++)
-			CHECK_OK(check_map(self->fd, self->hwpt_id[i], iova,
-					   end - start, buf + start));
+			CHECK_OK(t_check_map(self->fd, self->hwpt_id[i], iova,
+					     end - start, buf + start));
 		/* Only a domain pins at map time. */
-		CHECK_OK(check_refs(self->fd, buf + pstart, pend - pstart,
-				    self->mock_domains ? 1 : 0));
+		CHECK_OK(t_check_refs(self->fd, buf + pstart, pend - pstart,
+				      self->mock_domains ? 1 : 0));
 		/* The domain holds buf + start at iova, not its neighbour. */
 		if (self->mock_domains)
-			CHECK_ERRNO(check_map(self->fd, self->hwpt_id[0], iova,
-					      mp, buf + start + mp),
+			CHECK_ERRNO(t_check_map(self->fd, self->hwpt_id[0],
+						iova, mp, buf + start + mp),
 				    EINVAL);
 		CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, iova,
 				      end - start, NULL));
 	}
-	CHECK_OK(check_refs(self->fd, buf, 2 * HUGE_SIZE, 0));
+	CHECK_OK(t_check_refs(self->fd, buf, 2 * HUGE_SIZE, 0));
 	CHECK_OK(munmap(buf, 2 * HUGE_SIZE));
 }

@@ -22,32 +22,6 @@ static bool is_mapped(void *p, size_t len)
 	return mincore(p, len, vec) == 0;
 }
 
-static int access_rw(int fd, int afd, uint64_t iova, void *buf, size_t len,
-		     uint32_t flags)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_ACCESS_RW,
-		.id = afd,
-		.access_rw = { .iova = iova, .length = len,
-			       .uptr = (uintptr_t)buf, .flags = flags },
-	};
-
-	return t_ioctl(fd, IOMMU_TEST_CMD, &cmd);
-}
-
-static int create_access(int fd, uint32_t ioas_id)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = ioas_id,
-	};
-
-	CHECK_OK(t_ioctl(fd, IOMMU_TEST_CMD, &cmd));
-	return cmd.create_access.out_access_fd;
-}
-
 TEST(mm_munmap_of_pinned_memory_is_deferred)
 {
 	struct fixture f;
@@ -60,21 +34,22 @@ TEST(mm_munmap_of_pinned_memory_is_deferred)
 	buf = t_buffer(len);
 	memset(buf, 0x5a, len);
 	CHECK_OK(t_ioas_map_fixed(f.fd, f.ioas_id, buf, len, MOCK_APERTURE_START));
-	afd = create_access(f.fd, f.ioas_id);
+	CHECK_OK(t_create_access(f.fd, f.ioas_id, 0, &afd));
 
 	/* The program lets go of its buffer; the IOAS still holds the pages. */
 	CHECK_OK(munmap(buf, len));
 	memset(out, 0, sizeof(out));
-	CHECK_OK(access_rw(f.fd, afd, MOCK_APERTURE_START + len - sizeof(out),
-			   out, sizeof(out), 0));
+	CHECK_OK(t_access_rw(f.fd, afd, MOCK_APERTURE_START + len - sizeof(out),
+			     sizeof(out), out, 0));
 	for (size_t i = 0; i < sizeof(out); i++)
 		CHECK_EQ(out[i], 0x5a);
 	/* DMA writes still land in those pages and read back. */
 	memset(out, 0xc3, sizeof(out));
-	CHECK_OK(access_rw(f.fd, afd, MOCK_APERTURE_START, out, sizeof(out),
-			   MOCK_ACCESS_RW_WRITE));
+	CHECK_OK(t_access_rw(f.fd, afd, MOCK_APERTURE_START, sizeof(out), out,
+			     MOCK_ACCESS_RW_WRITE));
 	memset(out, 0, sizeof(out));
-	CHECK_OK(access_rw(f.fd, afd, MOCK_APERTURE_START, out, sizeof(out), 0));
+	CHECK_OK(
+	    t_access_rw(f.fd, afd, MOCK_APERTURE_START, sizeof(out), out, 0));
 	CHECK_EQ(out[0], 0xc3);
 
 	/* Once the IOAS unmaps, the memory is really gone. */

@@ -15,167 +15,6 @@
 
 #include "uapi.h"
 
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return t_ioctl(fd, IOMMU_TEST_CMD, cmd);
-}
-
-static int mock_domain_flags(int fd, uint32_t pt_id, uint32_t flags,
-			     uint32_t *stdev_id, uint32_t *hwpt_id,
-			     uint32_t *idev_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = pt_id,
-		.mock_domain_flags.dev_flags = flags,
-	};
-	int ret = test_cmd(fd, &cmd);
-
-	if (ret)
-		return ret;
-	if (stdev_id)
-		*stdev_id = cmd.mock_domain_flags.out_stdev_id;
-	if (hwpt_id)
-		*hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
-	if (idev_id)
-		*idev_id = cmd.mock_domain_flags.out_idev_id;
-	return 0;
-}
-
-static int mock_replace(int fd, uint32_t stdev_id, uint32_t pt_id,
-			uint32_t *hwpt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev_id,
-		.mock_domain_replace.pt_id = pt_id,
-	};
-	int ret = test_cmd(fd, &cmd);
-
-	if (!ret && hwpt_id)
-		*hwpt_id = cmd.mock_domain_replace.pt_id;
-	return ret;
-}
-
-static int hwpt_alloc_data(int fd, uint32_t dev_id, uint32_t pt_id,
-			   uint32_t flags, uint32_t *hwpt_id,
-			   uint32_t data_type, void *data, uint32_t data_len)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = data_type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-	};
-	int ret = t_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!ret && hwpt_id)
-		*hwpt_id = cmd.out_hwpt_id;
-	return ret;
-}
-
-static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id,
-		      uint32_t flags, uint32_t *hwpt_id)
-{
-	return hwpt_alloc_data(fd, dev_id, pt_id, flags, hwpt_id,
-			       IOMMU_HWPT_DATA_NONE, NULL, 0);
-}
-
-static int check_map(int fd, uint32_t hwpt_id, uint64_t iova,
-		     uint64_t length, const void *uptr)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt_id,
-		.check_map = { .iova = iova, .length = length,
-			       .uptr = (uintptr_t)uptr },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int check_refs(int fd, const void *uptr, uint64_t length,
-		      uint32_t refs)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = { .length = length, .uptr = (uintptr_t)uptr,
-				.refs = refs },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int add_reserved(int fd, uint32_t ioas_id, uint64_t start,
-			uint64_t length)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ADD_RESERVED,
-		.id = ioas_id,
-		.add_reserved = { .start = start, .length = length },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int create_access(int fd, uint32_t ioas_id, uint32_t flags, int *afd)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = ioas_id,
-		.create_access.flags = flags,
-	};
-	int ret = test_cmd(fd, &cmd);
-
-	if (!ret)
-		*afd = cmd.create_access.out_access_fd;
-	return ret;
-}
-
-static int access_pages(int fd, int afd, uint64_t iova, uint64_t length,
-			const void *uptr, uint32_t flags, uint32_t *id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_PAGES,
-		.id = afd,
-		.access_pages = { .flags = flags, .iova = iova,
-				  .length = length, .uptr = (uintptr_t)uptr },
-	};
-	int ret = test_cmd(fd, &cmd);
-
-	if (!ret && id)
-		*id = cmd.access_pages.out_access_pages_id;
-	return ret;
-}
-
-static int destroy_access_pages(int fd, int afd, uint32_t id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
-		.id = afd,
-		.destroy_access_pages.access_pages_id = id,
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int access_rw(int fd, int afd, uint64_t iova, uint64_t length,
-		     void *uptr, uint32_t flags)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_RW,
-		.id = afd,
-		.access_rw = { .iova = iova, .length = length,
-			       .uptr = (uintptr_t)uptr, .flags = flags },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
 static int access_replace(int fd, int afd, uint32_t ioas_id)
 {
 	struct iommu_test_cmd cmd = {
@@ -184,7 +23,7 @@ static int access_replace(int fd, int afd, uint32_t ioas_id)
 		.access_replace_ioas.ioas_id = ioas_id,
 	};
 
-	return test_cmd(fd, &cmd);
+	return t_test_cmd(fd, &cmd);
 }
 
 static int memory_limit(int fd, uint32_t limit)
@@ -194,7 +33,7 @@ static int memory_limit(int fd, uint32_t limit)
 		.memory_limit.limit = limit,
 	};
 
-	return test_cmd(fd, &cmd);
+	return t_test_cmd(fd, &cmd);
 }
 
 static int vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id)
@@ -211,22 +50,11 @@ static int vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id)
 	return ret;
 }
 
-static int open_iommufd(void)
-{
-	int fd = t_open("/dev/iommu", O_RDWR);
-
-	CHECK_OK(fd);
-	return fd;
-}
-
-/* An id no object has. */
-#define NO_ID 9999u
-
 /* ---- mock devices and their domains -------------------------------- */
 
 TEST(mock_domain_ids_follow_kernel_order)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t ioas, stdev, hwpt, idev;
 
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
@@ -241,7 +69,7 @@ TEST(mock_domain_ids_follow_kernel_order)
 
 TEST(mock_domain_needs_an_ioas_or_hwpt)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t ioas, stdev, hwpt, idev, next;
 
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
@@ -259,25 +87,25 @@ TEST(mock_domain_needs_an_ioas_or_hwpt)
 
 TEST(mock_domain_flags_are_checked)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t ioas, hwpt[3], next;
 
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
-	CHECK_ERRNO(mock_domain_flags(fd, ioas, 1u << 5, NULL, NULL, NULL),
+	CHECK_ERRNO(t_mock_domain_flags(fd, ioas, 1u << 5, NULL, NULL, NULL),
 		    EINVAL);
-	CHECK_ERRNO(mock_domain_flags(fd, ioas, UINT32_MAX, NULL, NULL, NULL),
+	CHECK_ERRNO(t_mock_domain_flags(fd, ioas, UINT32_MAX, NULL, NULL, NULL),
 		    EINVAL);
-	CHECK_OK(mock_domain_flags(fd, ioas, 0, NULL, &hwpt[0], NULL));
-	CHECK_OK(mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_NO_DIRTY, NULL,
-				   &hwpt[1], NULL));
-	CHECK_OK(mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_HUGE_IOVA, NULL,
-				   &hwpt[2], NULL));
+	CHECK_OK(t_mock_domain_flags(fd, ioas, 0, NULL, &hwpt[0], NULL));
+	CHECK_OK(t_mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_NO_DIRTY, NULL,
+				     &hwpt[1], NULL));
+	CHECK_OK(t_mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_HUGE_IOVA,
+				     NULL, &hwpt[2], NULL));
 	/* The auto domain made for the first device serves the others. */
 	CHECK_EQ(hwpt[1], hwpt[0]);
 	CHECK_EQ(hwpt[2], hwpt[0]);
 	/* 6.15+: MOCK_FLAGS_DEVICE_PASID is valid (6.12 said EINVAL). */
-	CHECK_OK(mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_PASID, NULL,
-				   NULL, NULL));
+	CHECK_OK(t_mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_PASID, NULL,
+				     NULL, NULL));
 	CHECK_OK(t_ioas_alloc(fd, &next));
 	CHECK_EQ(next, 2 + 4 * 2 + 1);
 	t_close(fd);
@@ -342,13 +170,13 @@ VARIANT_TEST(mock_domain_attaches_to_a_hwpt)
 
 TEST(mock_auto_domain_never_picks_a_user_hwpt)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t a, b, idev, user_hwpt, stdev, auto_hwpt;
 
 	CHECK_OK(t_ioas_alloc(fd, &a));
 	CHECK_OK(t_ioas_alloc(fd, &b));
 	CHECK_OK(t_mock_domain(fd, a, NULL, NULL, &idev));
-	CHECK_OK(hwpt_alloc(fd, idev, b, 0, &user_hwpt));
+	CHECK_OK(t_hwpt_alloc(fd, idev, b, 0, &user_hwpt));
 	CHECK_OK(t_mock_domain(fd, b, &stdev, &auto_hwpt, NULL));
 	CHECK(auto_hwpt != user_hwpt);
 	/* An unattached user HWPT can be destroyed; its IOAS then too. */
@@ -361,7 +189,7 @@ TEST(mock_auto_domain_never_picks_a_user_hwpt)
 
 TEST(mock_domain_needs_the_ioas_inside_its_aperture)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	char *buf = t_buffer(PAGE_SIZE_T);
 	uint32_t ioas, next, hwpt, idev;
 
@@ -372,12 +200,12 @@ TEST(mock_domain_needs_the_ioas_inside_its_aperture)
 	CHECK_OK(t_ioas_alloc(fd, &next));
 	CHECK_EQ(next, ioas + 1);
 	CHECK_OK(t_mock_domain(fd, next, NULL, NULL, &idev));
-	CHECK_ERRNO(hwpt_alloc(fd, idev, ioas, 0, &hwpt), EADDRINUSE);
+	CHECK_ERRNO(t_hwpt_alloc(fd, idev, ioas, 0, &hwpt), EADDRINUSE);
 	CHECK_OK(t_ioas_unmap(fd, ioas, 0, PAGE_SIZE_T, NULL));
 	CHECK_OK(t_mock_domain(fd, ioas, NULL, &hwpt, NULL));
 	CHECK_OK(t_ioas_map_fixed(fd, ioas, buf, PAGE_SIZE_T,
 				  MOCK_APERTURE_START));
-	CHECK_OK(check_map(fd, hwpt, MOCK_APERTURE_START, PAGE_SIZE_T, buf));
+	CHECK_OK(t_check_map(fd, hwpt, MOCK_APERTURE_START, PAGE_SIZE_T, buf));
 	t_close(fd);
 }
 
@@ -396,7 +224,7 @@ static void *ro_copy(const void *cmd, size_t len)
 
 TEST(mock_unwritable_response_leaves_nothing)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	size_t p = PAGE_SIZE_T;
 	char *buf = t_buffer(2 * p);
 	struct iommu_test_cmd cmd = { .size = sizeof(cmd) };
@@ -427,8 +255,8 @@ TEST(mock_unwritable_response_leaves_nothing)
 	cmd.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
 	CHECK_ERRNO(t_ioctl(fd, IOMMU_TEST_CMD, ro_copy(&cmd, sizeof(cmd))),
 		    EFAULT);
-	CHECK_OK(create_access(fd, next,
-			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
+	CHECK_OK(t_create_access(
+	    fd, next, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
 	CHECK_OK(t_ioas_alloc(fd, &id));
 	CHECK_EQ(id, next + 2);
 
@@ -442,13 +270,13 @@ TEST(mock_unwritable_response_leaves_nothing)
 	cmd.access_pages.uptr = (uintptr_t)(buf + p);
 	CHECK_ERRNO(t_ioctl(fd, IOMMU_TEST_CMD, ro_copy(&cmd, sizeof(cmd))),
 		    EFAULT);
-	CHECK_OK(check_refs(fd, buf, 2 * p, 0));
+	CHECK_OK(t_check_refs(fd, buf, 2 * p, 0));
 	/* The failed pin took item id 0, as in the kernel. */
-	CHECK_OK(access_pages(fd, afd, MOCK_APERTURE_START, p, buf, 0, &id));
+	CHECK_OK(t_access_pages(fd, afd, MOCK_APERTURE_START, p, buf, 0, &id));
 	CHECK_EQ(id, 1);
-	CHECK_OK(check_refs(fd, buf, p, 1));
+	CHECK_OK(t_check_refs(fd, buf, p, 1));
 	CHECK_OK(t_close(afd));
-	CHECK_OK(check_refs(fd, buf, 2 * p, 0));
+	CHECK_OK(t_check_refs(fd, buf, 2 * p, 0));
 	t_close(fd);
 }
 
@@ -456,18 +284,18 @@ TEST(mock_unwritable_response_leaves_nothing)
 
 TEST(mock_replace_checks_its_ids)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t a, b, stdev, hwpt, idev;
 
 	CHECK_OK(t_ioas_alloc(fd, &a));
 	CHECK_OK(t_ioas_alloc(fd, &b));
 	CHECK_OK(t_mock_domain(fd, a, &stdev, &hwpt, &idev));
-	CHECK_ERRNO(mock_replace(fd, NO_ID, b, NULL), ENOENT);
+	CHECK_ERRNO(t_mock_replace(fd, NO_ID, b, NULL), ENOENT);
 	/* uAPI: the op names the selftest object, not the device. */
-	CHECK_ERRNO(mock_replace(fd, idev, b, NULL), ENOENT);
-	CHECK_ERRNO(mock_replace(fd, stdev, NO_ID, NULL), ENOENT);
-	CHECK_ERRNO(mock_replace(fd, stdev, idev, NULL), EINVAL);
-	CHECK_ERRNO(mock_replace(fd, stdev, stdev, NULL), EINVAL);
+	CHECK_ERRNO(t_mock_replace(fd, idev, b, NULL), ENOENT);
+	CHECK_ERRNO(t_mock_replace(fd, stdev, NO_ID, NULL), ENOENT);
+	CHECK_ERRNO(t_mock_replace(fd, stdev, idev, NULL), EINVAL);
+	CHECK_ERRNO(t_mock_replace(fd, stdev, stdev, NULL), EINVAL);
 	/* Nothing moved. */
 	CHECK_ERRNO(t_destroy(fd, hwpt), EBUSY);
 	CHECK_OK(t_destroy(fd, b));
@@ -476,22 +304,22 @@ TEST(mock_replace_checks_its_ids)
 
 TEST(mock_replace_moves_between_ioas)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t a, b, stdev, hwpt_a, hwpt_b, again;
 
 	CHECK_OK(t_ioas_alloc(fd, &a));
 	CHECK_OK(t_ioas_alloc(fd, &b));
 	CHECK_OK(t_mock_domain(fd, a, &stdev, &hwpt_a, NULL));
-	CHECK_OK(mock_replace(fd, stdev, b, &hwpt_b));
+	CHECK_OK(t_mock_replace(fd, stdev, b, &hwpt_b));
 	CHECK(hwpt_b != hwpt_a);
 	/* uAPI: the old auto domain went with its last device. */
-	CHECK_ERRNO(mock_replace(fd, stdev, hwpt_a, NULL), ENOENT);
+	CHECK_ERRNO(t_mock_replace(fd, stdev, hwpt_a, NULL), ENOENT);
 	CHECK_OK(t_destroy(fd, a));
 	CHECK_ERRNO(t_destroy(fd, b), EBUSY);
 	/* Replacing with the same IOAS or HWPT is a no-op. */
-	CHECK_OK(mock_replace(fd, stdev, b, &again));
+	CHECK_OK(t_mock_replace(fd, stdev, b, &again));
 	CHECK_EQ(again, hwpt_b);
-	CHECK_OK(mock_replace(fd, stdev, hwpt_b, &again));
+	CHECK_OK(t_mock_replace(fd, stdev, hwpt_b, &again));
 	CHECK_EQ(again, hwpt_b);
 	CHECK_OK(t_destroy(fd, stdev));
 	CHECK_OK(t_destroy(fd, b));
@@ -500,7 +328,7 @@ TEST(mock_replace_moves_between_ioas)
 
 TEST(mock_replace_keeps_a_shared_auto_domain)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t a, b, s1, s2, h1, h2, hb, back;
 
 	CHECK_OK(t_ioas_alloc(fd, &a));
@@ -508,9 +336,9 @@ TEST(mock_replace_keeps_a_shared_auto_domain)
 	CHECK_OK(t_mock_domain(fd, a, &s1, &h1, NULL));
 	CHECK_OK(t_mock_domain(fd, a, &s2, &h2, NULL));
 	CHECK_EQ(h1, h2);
-	CHECK_OK(mock_replace(fd, s1, b, &hb));
+	CHECK_OK(t_mock_replace(fd, s1, b, &hb));
 	CHECK_ERRNO(t_destroy(fd, h1), EBUSY);
-	CHECK_OK(mock_replace(fd, s1, h1, &back));
+	CHECK_OK(t_mock_replace(fd, s1, h1, &back));
 	CHECK_EQ(back, h1);
 	/* The domain made on b went when s1 left it. */
 	CHECK_ERRNO(t_destroy(fd, hb), ENOENT);
@@ -520,24 +348,25 @@ TEST(mock_replace_keeps_a_shared_auto_domain)
 
 TEST(mock_replace_rotates_user_hwpts)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t ioas, stdev, idev, hwpt[3], s2, h2;
 
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
 	CHECK_OK(t_mock_domain(fd, ioas, &stdev, NULL, &idev));
-	CHECK_OK(hwpt_alloc(fd, idev, ioas, 0, &hwpt[0]));
-	CHECK_OK(hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT,
-			    &hwpt[1]));
+	CHECK_OK(t_hwpt_alloc(fd, idev, ioas, 0, &hwpt[0]));
+	CHECK_OK(t_hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT,
+			      &hwpt[1]));
 	/* 6.13+: a HWPT may be made PASID compatible. */
-	CHECK_OK(hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_PASID, &hwpt[2]));
-	CHECK_OK(mock_replace(fd, stdev, hwpt[2], NULL));
-	CHECK_OK(mock_replace(fd, stdev, hwpt[0], NULL));
+	CHECK_OK(
+	    t_hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_PASID, &hwpt[2]));
+	CHECK_OK(t_mock_replace(fd, stdev, hwpt[2], NULL));
+	CHECK_OK(t_mock_replace(fd, stdev, hwpt[0], NULL));
 	CHECK_OK(t_destroy(fd, hwpt[2]));
 	CHECK_ERRNO(t_destroy(fd, hwpt[0]), EBUSY);
-	CHECK_OK(mock_replace(fd, stdev, hwpt[1], NULL));
+	CHECK_OK(t_mock_replace(fd, stdev, hwpt[1], NULL));
 	CHECK_ERRNO(t_destroy(fd, hwpt[1]), EBUSY);
 	/* A user HWPT outlives its devices. */
-	CHECK_OK(mock_replace(fd, stdev, ioas, NULL));
+	CHECK_OK(t_mock_replace(fd, stdev, ioas, NULL));
 	CHECK_OK(t_destroy(fd, hwpt[1]));
 	CHECK_OK(t_mock_domain(fd, hwpt[0], &s2, &h2, NULL));
 	CHECK_EQ(h2, hwpt[0]);
@@ -555,45 +384,47 @@ VARIANT_TEST(mock_hwpt_alloc_checks)
 	uint32_t dev = self->device_id[0], hwpt;
 
 	if (!self->mock_domains) {
-		CHECK_ERRNO(hwpt_alloc(self->fd, dev, self->ioas_id, 0, &hwpt),
-			    ENOENT);
+		CHECK_ERRNO(
+		    t_hwpt_alloc(self->fd, dev, self->ioas_id, 0, &hwpt),
+		    ENOENT);
 		return;
 	}
-	CHECK_ERRNO(hwpt_alloc(self->fd, NO_ID, self->ioas_id, 0, &hwpt),
+	CHECK_ERRNO(t_hwpt_alloc(self->fd, NO_ID, self->ioas_id, 0, &hwpt),
 		    ENOENT);
-	CHECK_ERRNO(hwpt_alloc(self->fd, self->ioas_id, self->ioas_id, 0,
-			       &hwpt),
+	CHECK_ERRNO(t_hwpt_alloc(self->fd, self->ioas_id, self->ioas_id, 0,
+			         &hwpt),
 		    ENOENT);
 	/* uAPI: a missing or wrong pt_id is EINVAL here. */
-	CHECK_ERRNO(hwpt_alloc(self->fd, dev, NO_ID, 0, &hwpt), EINVAL);
-	CHECK_ERRNO(hwpt_alloc(self->fd, dev, dev, 0, &hwpt), EINVAL);
-	CHECK_ERRNO(hwpt_alloc(self->fd, dev, self->stdev_id[0], 0, &hwpt),
+	CHECK_ERRNO(t_hwpt_alloc(self->fd, dev, NO_ID, 0, &hwpt), EINVAL);
+	CHECK_ERRNO(t_hwpt_alloc(self->fd, dev, dev, 0, &hwpt), EINVAL);
+	CHECK_ERRNO(t_hwpt_alloc(self->fd, dev, self->stdev_id[0], 0, &hwpt),
 		    EINVAL);
-	CHECK_ERRNO(hwpt_alloc(self->fd, dev, self->ioas_id,
-			       ~IOMMU_HWPT_ALLOC_NEST_PARENT, &hwpt),
+	CHECK_ERRNO(t_hwpt_alloc(self->fd, dev, self->ioas_id,
+			         ~IOMMU_HWPT_ALLOC_NEST_PARENT, &hwpt),
 		    EOPNOTSUPP);
-	CHECK_ERRNO(hwpt_alloc(self->fd, dev, self->ioas_id, 1u << 31, &hwpt),
+	CHECK_ERRNO(t_hwpt_alloc(self->fd, dev, self->ioas_id, 1u << 31, &hwpt),
 		    EOPNOTSUPP);
-	CHECK_ERRNO(hwpt_alloc(self->fd, dev, self->ioas_id,
-			       IOMMU_HWPT_ALLOC_NEST_PARENT |
-				       IOMMU_HWPT_FAULT_ID_VALID,
-			       &hwpt),
+	CHECK_ERRNO(t_hwpt_alloc(self->fd, dev, self->ioas_id,
+			         IOMMU_HWPT_ALLOC_NEST_PARENT |
+				         IOMMU_HWPT_FAULT_ID_VALID,
+			         &hwpt),
 		    EOPNOTSUPP);
 	cmd.dev_id = dev;
 	cmd.pt_id = self->ioas_id;
 	cmd.__reserved = 1;
 	CHECK_ERRNO(t_ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd), EOPNOTSUPP);
 	/* uAPI: data needs a type and a type needs data. */
-	CHECK_ERRNO(hwpt_alloc_data(self->fd, dev, self->ioas_id, 0, &hwpt,
-				    IOMMU_HWPT_DATA_NONE, &data, sizeof(data)),
+	CHECK_ERRNO(t_hwpt_alloc_data(self->fd, dev, self->ioas_id, 0, &hwpt,
+				      IOMMU_HWPT_DATA_NONE, &data,
+				      sizeof(data)),
 		    EINVAL);
-	CHECK_ERRNO(hwpt_alloc_data(self->fd, dev, self->ioas_id, 0, &hwpt,
-				    IOMMU_HWPT_DATA_SELFTEST, &data, 0),
+	CHECK_ERRNO(t_hwpt_alloc_data(self->fd, dev, self->ioas_id, 0, &hwpt,
+				      IOMMU_HWPT_DATA_SELFTEST, &data, 0),
 		    EINVAL);
 	/* The mock's paging domains take no driver data. */
-	CHECK_ERRNO(hwpt_alloc_data(self->fd, dev, self->ioas_id, 0, &hwpt,
-				    IOMMU_HWPT_DATA_SELFTEST, &data,
-				    sizeof(data)),
+	CHECK_ERRNO(t_hwpt_alloc_data(self->fd, dev, self->ioas_id, 0, &hwpt,
+				      IOMMU_HWPT_DATA_SELFTEST, &data,
+				      sizeof(data)),
 		    EOPNOTSUPP);
 	/*
 	 * 6.14+: a paging HWPT may take faults, so a bad fault_id is ENOENT
@@ -604,14 +435,14 @@ VARIANT_TEST(mock_hwpt_alloc_checks)
 	cmd.fault_id = NO_ID;
 	CHECK_ERRNO(t_ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd), ENOENT);
 	/* Nothing was left behind by the failures. */
-	CHECK_OK(hwpt_alloc(self->fd, dev, self->ioas_id, 0, &hwpt));
+	CHECK_OK(t_hwpt_alloc(self->fd, dev, self->ioas_id, 0, &hwpt));
 	CHECK_EQ(hwpt, self->hwpt_id[0] + 1 + (self->mock_domains - 1) * 2);
 	CHECK_OK(t_destroy(self->fd, hwpt));
 }
 
 TEST(mock_hwpt_alloc_reserved2_is_ignored)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t ioas, idev;
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
 
@@ -627,80 +458,63 @@ TEST(mock_hwpt_alloc_reserved2_is_ignored)
 
 TEST(mock_hwpt_dirty_tracking_needs_a_capable_device)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	uint32_t ioas, idev, idev_nd, stdev_nd, dirty, plain, h;
 
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
 	CHECK_OK(t_mock_domain(fd, ioas, NULL, NULL, &idev));
-	CHECK_OK(mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_NO_DIRTY,
-				   &stdev_nd, NULL, &idev_nd));
-	CHECK_ERRNO(hwpt_alloc(fd, idev_nd, ioas,
-			       IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &dirty),
+	CHECK_OK(t_mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_NO_DIRTY,
+				     &stdev_nd, NULL, &idev_nd));
+	CHECK_ERRNO(t_hwpt_alloc(fd, idev_nd, ioas,
+			         IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &dirty),
 		    EOPNOTSUPP);
-	CHECK_OK(hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-			    &dirty));
-	CHECK_OK(hwpt_alloc(fd, idev, ioas, 0, &plain));
+	CHECK_OK(t_hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+			      &dirty));
+	CHECK_OK(t_hwpt_alloc(fd, idev, ioas, 0, &plain));
 	/* uAPI: a dirty-tracking domain refuses a device that can't track. */
-	CHECK_ERRNO(mock_domain_flags(fd, dirty, MOCK_FLAGS_DEVICE_NO_DIRTY,
-				      NULL, NULL, NULL),
+	CHECK_ERRNO(t_mock_domain_flags(fd, dirty, MOCK_FLAGS_DEVICE_NO_DIRTY,
+				        NULL, NULL, NULL),
 		    EINVAL);
-	CHECK_ERRNO(mock_replace(fd, stdev_nd, dirty, NULL), EINVAL);
-	CHECK_OK(mock_replace(fd, stdev_nd, plain, NULL));
-	CHECK_OK(mock_domain_flags(fd, dirty, 0, NULL, &h, NULL));
+	CHECK_ERRNO(t_mock_replace(fd, stdev_nd, dirty, NULL), EINVAL);
+	CHECK_OK(t_mock_replace(fd, stdev_nd, plain, NULL));
+	CHECK_OK(t_mock_domain_flags(fd, dirty, 0, NULL, &h, NULL));
 	CHECK_EQ(h, dirty);
 	CHECK_ERRNO(t_destroy(fd, plain), EBUSY);
-	CHECK_OK(mock_replace(fd, stdev_nd, ioas, NULL));
+	CHECK_OK(t_mock_replace(fd, stdev_nd, ioas, NULL));
 	CHECK_OK(t_destroy(fd, plain));
 	t_close(fd);
 }
 
 TEST(mock_hwpt_nested_parent_rules)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
 	uint32_t ioas, idev, auto_hwpt, plain, out;
 
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
 	CHECK_OK(t_mock_domain(fd, ioas, NULL, &auto_hwpt, &idev));
-	CHECK_OK(hwpt_alloc(fd, idev, ioas, 0, &plain));
+	CHECK_OK(t_hwpt_alloc(fd, idev, ioas, 0, &plain));
 	/* Flags are checked first. */
-	CHECK_ERRNO(hwpt_alloc_data(fd, idev, auto_hwpt,
-				    IOMMU_HWPT_ALLOC_NEST_PARENT, &out,
-				    IOMMU_HWPT_DATA_SELFTEST, &data,
-				    sizeof(data)),
+	CHECK_ERRNO(t_hwpt_alloc_data(fd, idev, auto_hwpt,
+				      IOMMU_HWPT_ALLOC_NEST_PARENT, &out,
+				      IOMMU_HWPT_DATA_SELFTEST, &data,
+				      sizeof(data)),
 		    EOPNOTSUPP);
 	/* uAPI: only a user-made NEST_PARENT HWPT can be a parent. */
-	CHECK_ERRNO(hwpt_alloc_data(fd, idev, auto_hwpt, 0, &out,
-				    IOMMU_HWPT_DATA_SELFTEST, &data,
-				    sizeof(data)),
+	CHECK_ERRNO(t_hwpt_alloc_data(fd, idev, auto_hwpt, 0, &out,
+				      IOMMU_HWPT_DATA_SELFTEST, &data,
+				      sizeof(data)),
 		    EINVAL);
-	CHECK_ERRNO(hwpt_alloc_data(fd, idev, plain, 0, &out,
-				    IOMMU_HWPT_DATA_SELFTEST, &data,
-				    sizeof(data)),
+	CHECK_ERRNO(t_hwpt_alloc_data(fd, idev, plain, 0, &out,
+				      IOMMU_HWPT_DATA_SELFTEST, &data,
+				      sizeof(data)),
 		    EINVAL);
-	CHECK_ERRNO(hwpt_alloc_data(fd, idev, plain, 0, &out,
-				    IOMMU_HWPT_DATA_NONE, &data,
-				    sizeof(data)),
+	CHECK_ERRNO(t_hwpt_alloc_data(fd, idev, plain, 0, &out,
+				      IOMMU_HWPT_DATA_NONE, &data,
+				      sizeof(data)),
 		    EINVAL);
 	CHECK_OK(t_destroy(fd, plain));
 	t_close(fd);
-}
-
-static int hwpt_invalidate(int fd, uint32_t hwpt_id, void *reqs,
-			   uint32_t entry_len, uint32_t *entry_num)
-{
-	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
-		.hwpt_id = hwpt_id,
-		.data_uptr = (uintptr_t)reqs,
-		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-		.entry_len = entry_len,
-		.entry_num = *entry_num,
-	};
-	int ret = t_ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd);
-
-	*entry_num = cmd.entry_num;
-	return ret;
 }
 
 VARIANT_TEST(mock_hwpt_invalidate_checks)
@@ -716,16 +530,20 @@ VARIANT_TEST(mock_hwpt_invalidate_checks)
 	/* uAPI: entry_num always comes back as the entries handled. */
 	CHECK_EQ(cmd.entry_num, 0);
 	num = 1;
-	CHECK_ERRNO(hwpt_invalidate(self->fd, self->hwpt_id[0], NULL,
-				    sizeof(reqs[0]), &num),
+	CHECK_ERRNO(t_hwpt_invalidate(self->fd, self->hwpt_id[0], NULL,
+				      IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				      sizeof(reqs[0]), &num),
 		    EINVAL);
 	CHECK_EQ(num, 0);
 	num = 1;
-	CHECK_ERRNO(hwpt_invalidate(self->fd, self->hwpt_id[0], reqs, 0, &num),
+	CHECK_ERRNO(t_hwpt_invalidate(self->fd, self->hwpt_id[0], reqs,
+				      IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 0,
+				      &num),
 		    EINVAL);
 	num = 1;
-	CHECK_ERRNO(hwpt_invalidate(self->fd, NO_ID, reqs, sizeof(reqs[0]),
-				    &num),
+	CHECK_ERRNO(t_hwpt_invalidate(self->fd, NO_ID, reqs,
+				      IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				      sizeof(reqs[0]), &num),
 		    ENOENT);
 	if (!self->mock_domains)
 		return;
@@ -734,12 +552,15 @@ VARIANT_TEST(mock_hwpt_invalidate_checks)
 	 * EINVAL (6.12 looked up a nested HWPT only and said ENOENT).
 	 */
 	num = 1;
-	CHECK_ERRNO(hwpt_invalidate(self->fd, self->hwpt_id[0], reqs,
-				    sizeof(reqs[0]), &num),
+	CHECK_ERRNO(t_hwpt_invalidate(self->fd, self->hwpt_id[0], reqs,
+				      IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				      sizeof(reqs[0]), &num),
 		    EINVAL);
 	CHECK_EQ(num, 0);
 	num = 0;
-	CHECK_ERRNO(hwpt_invalidate(self->fd, self->ioas_id, NULL, 0, &num),
+	CHECK_ERRNO(t_hwpt_invalidate(self->fd, self->ioas_id, NULL,
+				      IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 0,
+				      &num),
 		    EINVAL);
 }
 
@@ -784,7 +605,7 @@ static int mock_dirty(int fd, uint32_t hwpt_id, uint64_t iova,
 			   .page_size = page_size,
 			   .uptr = (uintptr_t)bitmap },
 	};
-	int ret = test_cmd(fd, &cmd);
+	int ret = t_test_cmd(fd, &cmd);
 
 	if (!ret && nr)
 		*nr = cmd.dirty.out_nr_dirty;
@@ -793,7 +614,7 @@ static int mock_dirty(int fd, uint32_t hwpt_id, uint64_t iova,
 
 TEST(mock_dirty_tracking)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	size_t p = PAGE_SIZE_T, mp = MOCK_PAGE_SIZE_T;
 	uint64_t base = MOCK_APERTURE_START, nr, set[2] = { 0x5 }, out[2];
 	char *buf = t_buffer(8 * p);
@@ -802,8 +623,8 @@ TEST(mock_dirty_tracking)
 
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
 	CHECK_OK(t_mock_domain(fd, ioas, NULL, &plain, &idev));
-	CHECK_OK(hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-			    &dirty));
+	CHECK_OK(t_hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+			      &dirty));
 	CHECK_OK(t_ioas_map_fixed(fd, ioas, buf, 8 * p, base));
 
 	CHECK_ERRNO(set_dirty_tracking(fd, dirty, 1u << 1), EOPNOTSUPP);
@@ -865,8 +686,8 @@ TEST(mock_dirty_tracking)
 		    EOPNOTSUPP);
 
 	/* uAPI: a device that can't track can't join a tracking HWPT. */
-	CHECK_ERRNO(mock_domain_flags(fd, dirty, MOCK_FLAGS_DEVICE_NO_DIRTY,
-				      NULL, NULL, NULL),
+	CHECK_ERRNO(t_mock_domain_flags(fd, dirty, MOCK_FLAGS_DEVICE_NO_DIRTY,
+				        NULL, NULL, NULL),
 		    EINVAL);
 	CHECK_OK(set_dirty_tracking(fd, dirty, 0));
 	CHECK_OK(t_destroy(fd, dirty));
@@ -875,7 +696,7 @@ TEST(mock_dirty_tracking)
 
 TEST(mock_dirty_tracking_huge_pages)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	size_t mp = MOCK_PAGE_SIZE_T, huge = 512 * mp;
 	char *raw = t_buffer(4 * huge);
 	char *buf = (char *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
@@ -883,10 +704,10 @@ TEST(mock_dirty_tracking_huge_pages)
 	uint32_t ioas, idev, dirty;
 
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
-	CHECK_OK(mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_HUGE_IOVA, NULL,
-				   NULL, &idev));
-	CHECK_OK(hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-			    &dirty));
+	CHECK_OK(t_mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_HUGE_IOVA,
+				     NULL, NULL, &idev));
+	CHECK_OK(t_hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+			      &dirty));
 	CHECK_OK(t_ioas_map_fixed(fd, ioas, buf, 2 * huge, base));
 	CHECK_OK(set_dirty_tracking(fd, dirty,
 				    IOMMU_HWPT_DIRTY_TRACKING_ENABLE));
@@ -987,7 +808,7 @@ VARIANT_TEST(mock_get_hw_info)
 
 TEST(mock_get_hw_info_checks)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_test_hw_info info;
 	struct iommu_hw_info cmd = { .size = sizeof(cmd) };
 	struct iommu_hw_info out;
@@ -995,10 +816,10 @@ TEST(mock_get_hw_info_checks)
 
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
 	CHECK_OK(t_mock_domain(fd, ioas, NULL, NULL, &dev));
-	CHECK_OK(mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_NO_DIRTY, NULL,
-				   NULL, &dev_nd));
-	CHECK_OK(mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_PASID, NULL,
-				   NULL, &dev_pasid));
+	CHECK_OK(t_mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_NO_DIRTY, NULL,
+				     NULL, &dev_nd));
+	CHECK_OK(t_mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_PASID, NULL,
+				     NULL, &dev_pasid));
 	CHECK_ERRNO(hw_info(fd, NO_ID, 0, 0, NULL, 0, NULL), ENOENT);
 	cmd.dev_id = dev;
 	cmd.__reserved[1] = 1;
@@ -1032,7 +853,7 @@ TEST(mock_get_hw_info_checks)
 
 TEST(mock_vfio_ioas)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_vfio_ioas cmd = { .size = sizeof(cmd) };
 	uint32_t ioas, other, idev, id = 0;
 
@@ -1069,42 +890,18 @@ TEST(mock_vfio_ioas)
 
 TEST(mock_unknown_op_and_memory_limit)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_test_cmd cmd = { .op = 0 };
 
-	CHECK_ERRNO(test_cmd(fd, &cmd), EOPNOTSUPP);
+	CHECK_ERRNO(t_test_cmd(fd, &cmd), EOPNOTSUPP);
 	cmd.op = 1000;
-	CHECK_ERRNO(test_cmd(fd, &cmd), EOPNOTSUPP);
+	CHECK_ERRNO(t_test_cmd(fd, &cmd), EOPNOTSUPP);
 	/* uAPI: the limit must hold one batch element. */
 	CHECK_ERRNO(memory_limit(fd, 0), EINVAL);
 	CHECK_ERRNO(memory_limit(fd, 11), EINVAL);
 	CHECK_OK(memory_limit(fd, 12));
 	CHECK_OK(memory_limit(fd, 65536));
 	t_close(fd);
-}
-
-static int dev_check_cache(int fd, uint32_t idev_id, uint32_t cache_id,
-			   uint32_t cache)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
-		.id = idev_id,
-		.check_dev_cache = { .id = cache_id, .cache = cache },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int check_iotlb(int fd, uint32_t hwpt_id, uint32_t iotlb_id,
-		       uint32_t iotlb)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
-		.id = hwpt_id,
-		.check_iotlb = { .id = iotlb_id, .iotlb = iotlb },
-	};
-
-	return test_cmd(fd, &cmd);
 }
 
 VARIANT_TEST(mock_device_cache_and_iotlb_checks)
@@ -1114,33 +911,33 @@ VARIANT_TEST(mock_device_cache_and_iotlb_checks)
 	/* 6.13+: a mock device's cache starts at IOMMU_TEST_DEV_CACHE_DEFAULT. */
 	for (unsigned int i = 0; i < self->mock_domains; i++)
 		for (uint32_t c = 0; c < MOCK_DEV_CACHE_NUM; c++)
-			CHECK_OK(dev_check_cache(self->fd, self->device_id[i],
-						 c,
-						 IOMMU_TEST_DEV_CACHE_DEFAULT));
+			CHECK_OK(
+			    t_check_dev_cache(self->fd, self->device_id[i], c,
+					      IOMMU_TEST_DEV_CACHE_DEFAULT));
 	if (self->mock_domains) {
-		CHECK_ERRNO(dev_check_cache(self->fd, dev,
-					    MOCK_DEV_CACHE_ID_MAX + 1,
-					    IOMMU_TEST_DEV_CACHE_DEFAULT),
+		CHECK_ERRNO(t_check_dev_cache(self->fd, dev,
+					      MOCK_DEV_CACHE_ID_MAX + 1,
+					      IOMMU_TEST_DEV_CACHE_DEFAULT),
 			    EINVAL);
-		CHECK_ERRNO(dev_check_cache(self->fd, dev, 0, 0), EINVAL);
-		CHECK_ERRNO(dev_check_cache(self->fd, self->stdev_id[0], 0,
-					    IOMMU_TEST_DEV_CACHE_DEFAULT),
+		CHECK_ERRNO(t_check_dev_cache(self->fd, dev, 0, 0), EINVAL);
+		CHECK_ERRNO(t_check_dev_cache(self->fd, self->stdev_id[0], 0,
+					      IOMMU_TEST_DEV_CACHE_DEFAULT),
 			    ENOENT);
 		/* uAPI: MD_CHECK_IOTLB wants a nested HWPT. */
-		CHECK_ERRNO(check_iotlb(self->fd, self->hwpt_id[0], 0,
-					IOMMU_TEST_IOTLB_DEFAULT),
+		CHECK_ERRNO(t_check_iotlb(self->fd, self->hwpt_id[0], 0,
+					  IOMMU_TEST_IOTLB_DEFAULT),
 			    ENOENT);
 	}
-	CHECK_ERRNO(dev_check_cache(self->fd, NO_ID, 0,
-				    IOMMU_TEST_DEV_CACHE_DEFAULT),
+	CHECK_ERRNO(t_check_dev_cache(self->fd, NO_ID, 0,
+				      IOMMU_TEST_DEV_CACHE_DEFAULT),
 		    ENOENT);
-	CHECK_ERRNO(dev_check_cache(self->fd, self->ioas_id, 0,
-				    IOMMU_TEST_DEV_CACHE_DEFAULT),
+	CHECK_ERRNO(t_check_dev_cache(self->fd, self->ioas_id, 0,
+				      IOMMU_TEST_DEV_CACHE_DEFAULT),
 		    ENOENT);
-	CHECK_ERRNO(check_iotlb(self->fd, NO_ID, 0, IOMMU_TEST_IOTLB_DEFAULT),
+	CHECK_ERRNO(t_check_iotlb(self->fd, NO_ID, 0, IOMMU_TEST_IOTLB_DEFAULT),
 		    ENOENT);
-	CHECK_ERRNO(check_iotlb(self->fd, self->ioas_id, 0,
-				IOMMU_TEST_IOTLB_DEFAULT),
+	CHECK_ERRNO(t_check_iotlb(self->fd, self->ioas_id, 0,
+				  IOMMU_TEST_IOTLB_DEFAULT),
 		    ENOENT);
 }
 
@@ -1154,8 +951,9 @@ VARIANT_TEST(mock_small_memory_limit_still_maps)
 	CHECK_OK(memory_limit(self->fd, 16));
 	CHECK_OK(t_ioas_map(self->fd, self->ioas_id, buf, len, &iova));
 	for (unsigned int i = 0; i < self->mock_domains; i++)
-		CHECK_OK(check_map(self->fd, self->hwpt_id[i], iova, len, buf));
-	CHECK_OK(check_refs(self->fd, buf, len, self->mock_domains ? 1 : 0));
+		CHECK_OK(
+		    t_check_map(self->fd, self->hwpt_id[i], iova, len, buf));
+	CHECK_OK(t_check_refs(self->fd, buf, len, self->mock_domains ? 1 : 0));
 	CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, iova, len, NULL));
 	CHECK_OK(memory_limit(self->fd, 65536));
 }
@@ -1167,29 +965,30 @@ VARIANT_TEST(mock_add_reserved)
 	uint64_t base = MOCK_APERTURE_START, p = PAGE_SIZE_T;
 	char *buf = t_buffer(p);
 
-	CHECK_ERRNO(add_reserved(self->fd, NO_ID, base + 100 * p, p), ENOENT);
+	CHECK_ERRNO(t_add_reserved(self->fd, NO_ID, base + 100 * p, p), ENOENT);
 	if (self->mock_domains)
-		CHECK_ERRNO(add_reserved(self->fd, self->hwpt_id[0],
-					 base + 100 * p, p),
+		CHECK_ERRNO(t_add_reserved(self->fd, self->hwpt_id[0],
+					   base + 100 * p, p),
 			    ENOENT);
-	CHECK_OK(add_reserved(self->fd, self->ioas_id, base + 100 * p, p));
+	CHECK_OK(t_add_reserved(self->fd, self->ioas_id, base + 100 * p, p));
 	/* Reserved IOVA cannot be mapped... */
 	CHECK_ERRNO(t_ioas_map_fixed(self->fd, self->ioas_id, buf, p,
 				     base + 100 * p),
 		    EINVAL);
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf, p, base));
 	/* ...and mapped IOVA cannot be reserved. */
-	CHECK_ERRNO(add_reserved(self->fd, self->ioas_id, base, p), EADDRINUSE);
+	CHECK_ERRNO(t_add_reserved(self->fd, self->ioas_id, base, p),
+		    EADDRINUSE);
 	/* Reserving twice is fine; nothing is not. */
-	CHECK_OK(add_reserved(self->fd, self->ioas_id, base + 100 * p, p));
+	CHECK_OK(t_add_reserved(self->fd, self->ioas_id, base + 100 * p, p));
 	/* Arguments are checked before the IOAS is looked up. */
-	CHECK_ERRNO(add_reserved(self->fd, self->ioas_id, base + 100 * p, 0),
+	CHECK_ERRNO(t_add_reserved(self->fd, self->ioas_id, base + 100 * p, 0),
 		    EINVAL);
-	CHECK_ERRNO(add_reserved(self->fd, NO_ID, base + 100 * p, 0), EINVAL);
-	CHECK_ERRNO(add_reserved(self->fd, NO_ID, -p, 2 * p), EOVERFLOW);
-	CHECK_ERRNO(add_reserved(self->fd, self->ioas_id, -p, 2 * p),
+	CHECK_ERRNO(t_add_reserved(self->fd, NO_ID, base + 100 * p, 0), EINVAL);
+	CHECK_ERRNO(t_add_reserved(self->fd, NO_ID, -p, 2 * p), EOVERFLOW);
+	CHECK_ERRNO(t_add_reserved(self->fd, self->ioas_id, -p, 2 * p),
 		    EOVERFLOW);
-	CHECK_OK(add_reserved(self->fd, self->ioas_id, -p, p));
+	CHECK_OK(t_add_reserved(self->fd, self->ioas_id, -p, p));
 }
 
 /* ---- MD_CHECK_MAP and MD_CHECK_REFS ------------------------------------ */
@@ -1203,41 +1002,42 @@ VARIANT_TEST(mock_check_map)
 
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf, 4 * p, base));
 	if (!self->mock_domains) {
-		CHECK_ERRNO(check_map(self->fd, h, base, p, buf), ENOENT);
+		CHECK_ERRNO(t_check_map(self->fd, h, base, p, buf), ENOENT);
 		return;
 	}
 	for (unsigned int i = 0; i < self->mock_domains; i++) {
-		CHECK_OK(check_map(self->fd, self->hwpt_id[i], base, 4 * p,
-				   buf));
-		CHECK_OK(check_map(self->fd, self->hwpt_id[i], base + mp,
-				   3 * mp, buf + mp));
+		CHECK_OK(t_check_map(self->fd, self->hwpt_id[i], base, 4 * p,
+				     buf));
+		CHECK_OK(t_check_map(self->fd, self->hwpt_id[i], base + mp,
+				     3 * mp, buf + mp));
 	}
-	CHECK_OK(check_map(self->fd, h, base, 0, buf));
+	CHECK_OK(t_check_map(self->fd, h, base, 0, buf));
 	/* A domain added after the map was filled with it. */
-	CHECK_OK(mock_domain_flags(self->fd, self->ioas_id, 0, &stdev, &late,
-				   NULL));
-	CHECK_OK(check_map(self->fd, late, base, 4 * p, buf));
+	CHECK_OK(t_mock_domain_flags(self->fd, self->ioas_id, 0, &stdev, &late,
+				     NULL));
+	CHECK_OK(t_check_map(self->fd, late, base, 4 * p, buf));
 	CHECK_OK(t_destroy(self->fd, stdev));
 
-	CHECK_ERRNO(check_map(self->fd, h, base, p, buf + p), EINVAL);
-	CHECK_ERRNO(check_map(self->fd, h, base + 4 * p, p, buf), EINVAL);
-	CHECK_ERRNO(check_map(self->fd, h, base + 1, p, buf), EINVAL);
-	CHECK_ERRNO(check_map(self->fd, h, base, 1, buf), EINVAL);
-	CHECK_ERRNO(check_map(self->fd, h, base, p, buf + 1), EINVAL);
-	CHECK_ERRNO(check_map(self->fd, h, base, p, (void *)-mp), EINVAL);
+	CHECK_ERRNO(t_check_map(self->fd, h, base, p, buf + p), EINVAL);
+	CHECK_ERRNO(t_check_map(self->fd, h, base + 4 * p, p, buf), EINVAL);
+	CHECK_ERRNO(t_check_map(self->fd, h, base + 1, p, buf), EINVAL);
+	CHECK_ERRNO(t_check_map(self->fd, h, base, 1, buf), EINVAL);
+	CHECK_ERRNO(t_check_map(self->fd, h, base, p, buf + 1), EINVAL);
+	CHECK_ERRNO(t_check_map(self->fd, h, base, p, (void *)-mp), EINVAL);
 	/* Arguments are checked before the object is looked up. */
-	CHECK_ERRNO(check_map(self->fd, NO_ID, base + 1, p, buf), EINVAL);
-	CHECK_ERRNO(check_map(self->fd, NO_ID, base, p, buf), ENOENT);
-	CHECK_ERRNO(check_map(self->fd, self->ioas_id, base, p, buf), ENOENT);
-	CHECK_ERRNO(check_map(self->fd, self->device_id[0], base, p, buf),
+	CHECK_ERRNO(t_check_map(self->fd, NO_ID, base + 1, p, buf), EINVAL);
+	CHECK_ERRNO(t_check_map(self->fd, NO_ID, base, p, buf), ENOENT);
+	CHECK_ERRNO(t_check_map(self->fd, self->ioas_id, base, p, buf), ENOENT);
+	CHECK_ERRNO(t_check_map(self->fd, self->device_id[0], base, p, buf),
 		    ENOENT);
-	CHECK_ERRNO(check_map(self->fd, h, base, p, (void *)(16 * p)), EFAULT);
+	CHECK_ERRNO(t_check_map(self->fd, h, base, p, (void *)(16 * p)),
+		    EFAULT);
 
 	/* Unmapping empties every domain. */
 	CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, base, 4 * p, NULL));
 	for (unsigned int i = 0; i < self->mock_domains; i++)
-		CHECK_ERRNO(check_map(self->fd, self->hwpt_id[i], base, mp,
-				      buf),
+		CHECK_ERRNO(t_check_map(self->fd, self->hwpt_id[i], base, mp,
+				        buf),
 			    EINVAL);
 }
 
@@ -1248,32 +1048,32 @@ VARIANT_TEST(mock_check_refs)
 	char *buf = t_buffer(8 * p);
 	unsigned int pinned = self->mock_domains ? 1 : 0;
 
-	CHECK_OK(check_refs(self->fd, buf, 8 * p, 0));
+	CHECK_OK(t_check_refs(self->fd, buf, 8 * p, 0));
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf, 2 * p, base));
 	/* uAPI: memory is pinned once, by domains, whatever their number. */
-	CHECK_OK(check_refs(self->fd, buf, 2 * p, pinned));
-	CHECK_ERRNO(check_refs(self->fd, buf, 2 * p, pinned + 1), EIO);
-	CHECK_OK(check_refs(self->fd, buf + 2 * p, 6 * p, 0));
+	CHECK_OK(t_check_refs(self->fd, buf, 2 * p, pinned));
+	CHECK_ERRNO(t_check_refs(self->fd, buf, 2 * p, pinned + 1), EIO);
+	CHECK_OK(t_check_refs(self->fd, buf + 2 * p, 6 * p, 0));
 	/* A second map of the same memory is a second pin. */
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf, 2 * p,
 				  base + 16 * p));
-	CHECK_OK(check_refs(self->fd, buf, 2 * p, 2 * pinned));
+	CHECK_OK(t_check_refs(self->fd, buf, 2 * p, 2 * pinned));
 	CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, base + 16 * p, 2 * p,
 			      NULL));
-	CHECK_OK(check_refs(self->fd, buf, 2 * p, pinned));
+	CHECK_OK(t_check_refs(self->fd, buf, 2 * p, pinned));
 
-	CHECK_ERRNO(check_refs(self->fd, buf + 1, p, 0), EINVAL);
-	CHECK_ERRNO(check_refs(self->fd, buf, p / 2, 0), EINVAL);
-	CHECK_ERRNO(check_refs(self->fd, (void *)-p, 2 * p, 0), EINVAL);
-	CHECK_OK(check_refs(self->fd, buf, 0, 7));
-	CHECK_ERRNO(check_refs(self->fd, (void *)(16 * p), p, 0), EFAULT);
+	CHECK_ERRNO(t_check_refs(self->fd, buf + 1, p, 0), EINVAL);
+	CHECK_ERRNO(t_check_refs(self->fd, buf, p / 2, 0), EINVAL);
+	CHECK_ERRNO(t_check_refs(self->fd, (void *)-p, 2 * p, 0), EINVAL);
+	CHECK_OK(t_check_refs(self->fd, buf, 0, 7));
+	CHECK_ERRNO(t_check_refs(self->fd, (void *)(16 * p), p, 0), EFAULT);
 	CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, base, 2 * p, NULL));
-	CHECK_OK(check_refs(self->fd, buf, 8 * p, 0));
+	CHECK_OK(t_check_refs(self->fd, buf, 8 * p, 0));
 }
 
 TEST(mock_huge_iova_domain_maps_huge_pages)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	size_t huge = 512 * MOCK_PAGE_SIZE_T, p = PAGE_SIZE_T;
 	char *raw = t_buffer(4 * huge);
 	char *buf = (char *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
@@ -1281,16 +1081,16 @@ TEST(mock_huge_iova_domain_maps_huge_pages)
 	uint32_t ioas, hwpt;
 
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
-	CHECK_OK(mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_HUGE_IOVA, NULL,
-				   &hwpt, NULL));
+	CHECK_OK(t_mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_HUGE_IOVA,
+				     NULL, &hwpt, NULL));
 	CHECK_OK(t_ioas_map_fixed(fd, ioas, buf, 2 * huge, base));
-	CHECK_OK(check_map(fd, hwpt, base, 2 * huge, buf));
-	CHECK_OK(check_map(fd, hwpt, base + p, p, buf + p));
+	CHECK_OK(t_check_map(fd, hwpt, base, 2 * huge, buf));
+	CHECK_OK(t_check_map(fd, hwpt, base + p, p, buf + p));
 	CHECK_OK(t_ioas_unmap(fd, ioas, base, 2 * huge, NULL));
 	/* Misaligned for huge pages: small ones, same answers. */
 	CHECK_OK(t_ioas_map_fixed(fd, ioas, buf + p, huge, base + p));
-	CHECK_OK(check_map(fd, hwpt, base + p, huge, buf + p));
-	CHECK_ERRNO(check_map(fd, hwpt, base, p, buf), EINVAL);
+	CHECK_OK(t_check_map(fd, hwpt, base + p, huge, buf + p));
+	CHECK_ERRNO(t_check_map(fd, hwpt, base, p, buf), EINVAL);
 	t_close(fd);
 }
 
@@ -1298,7 +1098,7 @@ TEST(mock_huge_iova_domain_maps_huge_pages)
 
 TEST(mock_access_create)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	struct iommu_test_cmd cmd = { .size = sizeof(cmd) };
 	uint32_t ioas, other, hwpt, next;
 	char c;
@@ -1306,11 +1106,11 @@ TEST(mock_access_create)
 
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
 	CHECK_OK(t_mock_domain(fd, ioas, NULL, &hwpt, NULL));
-	CHECK_ERRNO(create_access(fd, ioas, 1u << 1, &afd), EOPNOTSUPP);
-	CHECK_ERRNO(create_access(fd, NO_ID, 0, &afd), ENOENT);
-	CHECK_ERRNO(create_access(fd, hwpt, 0, &afd), ENOENT);
-	CHECK_OK(create_access(fd, ioas,
-			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
+	CHECK_ERRNO(t_create_access(fd, ioas, 1u << 1, &afd), EOPNOTSUPP);
+	CHECK_ERRNO(t_create_access(fd, NO_ID, 0, &afd), ENOENT);
+	CHECK_ERRNO(t_create_access(fd, hwpt, 0, &afd), ENOENT);
+	CHECK_OK(t_create_access(
+	    fd, ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
 	CHECK(afd >= 0 && afd != fd);
 	/* uAPI: the access is an object: it took an id. */
 	CHECK_OK(t_ioas_alloc(fd, &other));
@@ -1319,7 +1119,7 @@ TEST(mock_access_create)
 	CHECK_ERRNO(t_ioctl(afd, IOMMU_TEST_CMD, &cmd), ENOTTY);
 	CHECK_ERRNO(t_read(afd, &c, 1), EINVAL);
 	/* uAPI: the access holds its IOAS until its fd is closed. */
-	CHECK_OK(create_access(fd, other, 0, &afd2));
+	CHECK_OK(t_create_access(fd, other, 0, &afd2));
 	CHECK_ERRNO(t_destroy(fd, other), EBUSY);
 	CHECK_OK(t_close(afd2));
 	CHECK_OK(t_destroy(fd, other));
@@ -1338,67 +1138,72 @@ VARIANT_TEST(mock_access_pages)
 	int afd, nopin;
 
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf, 4 * p, base));
-	CHECK_OK(create_access(self->fd, self->ioas_id,
-			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
-	CHECK_OK(create_access(self->fd, self->ioas_id, 0, &nopin));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id,
+				 MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				 &afd));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id, 0, &nopin));
 
 	/* Checks before the access is looked up. */
-	CHECK_ERRNO(access_pages(self->fd, NO_ID, base, 16 * 1024 * 1024 + 1,
-				 buf, 0, &id),
+	CHECK_ERRNO(t_access_pages(self->fd, NO_ID, base, 16 * 1024 * 1024 + 1,
+				   buf, 0, &id),
 		    ENOMEM);
-	CHECK_ERRNO(access_pages(self->fd, NO_ID, base, p, buf, 1u << 1, &id),
+	CHECK_ERRNO(t_access_pages(self->fd, NO_ID, base, p, buf, 1u << 1, &id),
 		    EOPNOTSUPP);
 	/* uAPI: a fd that is not an access fd is EBADFD. */
-	CHECK_ERRNO(access_pages(self->fd, NO_ID, base, p, buf, 0, &id),
+	CHECK_ERRNO(t_access_pages(self->fd, NO_ID, base, p, buf, 0, &id),
 		    EBADFD);
-	CHECK_ERRNO(access_pages(self->fd, self->fd, base, p, buf, 0, &id),
+	CHECK_ERRNO(t_access_pages(self->fd, self->fd, base, p, buf, 0, &id),
 		    EBADFD);
-	CHECK_ERRNO(access_pages(self->fd, nopin, base, p, buf, 0, &id),
+	CHECK_ERRNO(t_access_pages(self->fd, nopin, base, p, buf, 0, &id),
 		    EOPNOTSUPP);
-	CHECK_ERRNO(access_pages(self->fd, afd, base, 0, buf, 0, &id), EINVAL);
-	CHECK_ERRNO(access_pages(self->fd, afd, -p, 2 * p, NULL, 0, &id),
+	CHECK_ERRNO(t_access_pages(self->fd, afd, base, 0, buf, 0, &id),
+		    EINVAL);
+	CHECK_ERRNO(t_access_pages(self->fd, afd, -p, 2 * p, NULL, 0, &id),
 		    EOVERFLOW);
-	CHECK_ERRNO(access_pages(self->fd, afd, base + 50 * p, p, buf, 0, &id),
-		    ENOENT);
-	CHECK_ERRNO(access_pages(self->fd, afd, base + 3 * p, 2 * p,
-				 buf + 3 * p, 0, &id),
+	CHECK_ERRNO(
+	    t_access_pages(self->fd, afd, base + 50 * p, p, buf, 0, &id),
+	    ENOENT);
+	CHECK_ERRNO(t_access_pages(self->fd, afd, base + 3 * p, 2 * p,
+				   buf + 3 * p, 0, &id),
 		    ENOENT);
 	/* uAPI: uptr must name the very pages pinned (EBADE), mapped. */
-	CHECK_ERRNO(access_pages(self->fd, afd, base, p, buf + p, 0, &id),
+	CHECK_ERRNO(t_access_pages(self->fd, afd, base, p, buf + p, 0, &id),
 		    EBADE);
-	CHECK_ERRNO(access_pages(self->fd, afd, base, p, (void *)(16 * p), 0,
-				 &id),
+	CHECK_ERRNO(t_access_pages(self->fd, afd, base, p, (void *)(16 * p), 0,
+				   &id),
 		    EFAULT);
 	/* Nothing stayed pinned by the failures. */
-	CHECK_OK(check_refs(self->fd, buf, 4 * p, self->mock_domains ? 1 : 0));
+	CHECK_OK(
+	    t_check_refs(self->fd, buf, 4 * p, self->mock_domains ? 1 : 0));
 
 	/* uAPI: item ids count from 0 per access. */
-	CHECK_OK(access_pages(self->fd, afd, base, 2 * p, buf, 0, &id));
+	CHECK_OK(t_access_pages(self->fd, afd, base, 2 * p, buf, 0, &id));
 	CHECK_EQ(id, 0);
-	CHECK_OK(access_pages(self->fd, afd, base + 2 * p, p, NULL,
-			      MOCK_FLAGS_ACCESS_WRITE, &id2));
+	CHECK_OK(t_access_pages(self->fd, afd, base + 2 * p, p, NULL,
+			        MOCK_FLAGS_ACCESS_WRITE, &id2));
 	CHECK_EQ(id2, 1);
 	/* An access pin is the pages' one pin, domains or not. */
-	CHECK_OK(check_refs(self->fd, buf, 3 * p, 1));
-	CHECK_OK(check_refs(self->fd, buf + 3 * p, p,
-			    self->mock_domains ? 1 : 0));
-	CHECK_ERRNO(destroy_access_pages(self->fd, afd, 99), ENOENT);
-	CHECK_ERRNO(destroy_access_pages(self->fd, NO_ID, id2), EBADFD);
-	CHECK_OK(destroy_access_pages(self->fd, afd, id2));
-	CHECK_ERRNO(destroy_access_pages(self->fd, afd, id2), ENOENT);
+	CHECK_OK(t_check_refs(self->fd, buf, 3 * p, 1));
+	CHECK_OK(t_check_refs(self->fd, buf + 3 * p, p,
+			      self->mock_domains ? 1 : 0));
+	CHECK_ERRNO(t_destroy_access_pages(self->fd, afd, 99), ENOENT);
+	CHECK_ERRNO(t_destroy_access_pages(self->fd, NO_ID, id2), EBADFD);
+	CHECK_OK(t_destroy_access_pages(self->fd, afd, id2));
+	CHECK_ERRNO(t_destroy_access_pages(self->fd, afd, id2), ENOENT);
 
 	/* uAPI: unmap tells the access, which drops what it pinned there. */
 	CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, base, 4 * p, NULL));
-	CHECK_ERRNO(destroy_access_pages(self->fd, afd, id), ENOENT);
-	CHECK_OK(check_refs(self->fd, buf, 4 * p, 0));
-	CHECK_ERRNO(access_pages(self->fd, afd, base, p, buf, 0, &id), ENOENT);
+	CHECK_ERRNO(t_destroy_access_pages(self->fd, afd, id), ENOENT);
+	CHECK_OK(t_check_refs(self->fd, buf, 4 * p, 0));
+	CHECK_ERRNO(t_access_pages(self->fd, afd, base, p, buf, 0, &id),
+		    ENOENT);
 	CHECK_OK(t_close(nopin));
 	CHECK_OK(t_close(afd));
 }
 
 TEST(mock_access_syzkaller_iova)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 	size_t p = PAGE_SIZE_T;
 	uint64_t base = MOCK_APERTURE_START;
 	unsigned char *buf = t_buffer(4 * p);
@@ -1411,25 +1216,25 @@ TEST(mock_access_syzkaller_iova)
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
 	CHECK_OK(t_ioas_map_fixed(fd, ioas, buf, p, base));
 	CHECK_OK(t_ioas_map_fixed(fd, ioas, buf + 2 * p, 2 * p, base + 8 * p));
-	CHECK_OK(create_access(fd, ioas,
-			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
-	CHECK_OK(create_access(fd, ioas, 0, &afd_rw));
+	CHECK_OK(t_create_access(
+	    fd, ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
+	CHECK_OK(t_create_access(fd, ioas, 0, &afd_rw));
 	/* uAPI: with ACCESS_SYZ the iova is (nth area, offset) in 32+32 bits. */
-	CHECK_OK(access_pages(fd, afd, 0, p, NULL, MOCK_FLAGS_ACCESS_SYZ,
-			      &id));
-	CHECK_OK(access_pages(fd, afd, 1 | ((uint64_t)p << 32), p, NULL,
-			      MOCK_FLAGS_ACCESS_SYZ, &id));
-	CHECK_OK(check_refs(fd, buf + 3 * p, p, 1));
-	CHECK_OK(check_refs(fd, buf + 2 * p, p, 0));
+	CHECK_OK(t_access_pages(fd, afd, 0, p, NULL, MOCK_FLAGS_ACCESS_SYZ,
+			        &id));
+	CHECK_OK(t_access_pages(fd, afd, 1 | ((uint64_t)p << 32), p, NULL,
+			        MOCK_FLAGS_ACCESS_SYZ, &id));
+	CHECK_OK(t_check_refs(fd, buf + 3 * p, p, 1));
+	CHECK_OK(t_check_refs(fd, buf + 2 * p, p, 0));
 	/* No such area: iova 0, where nothing is mapped. */
-	CHECK_ERRNO(access_pages(fd, afd, 2, p, NULL, MOCK_FLAGS_ACCESS_SYZ,
-				 &id),
+	CHECK_ERRNO(t_access_pages(fd, afd, 2, p, NULL, MOCK_FLAGS_ACCESS_SYZ,
+				   &id),
 		    ENOENT);
-	CHECK_OK(access_rw(fd, afd_rw, 1 | (16ull << 32), sizeof(small), small,
-			   MOCK_FLAGS_ACCESS_SYZ));
+	CHECK_OK(t_access_rw(fd, afd_rw, 1 | (16ull << 32), sizeof(small),
+			     small, MOCK_FLAGS_ACCESS_SYZ));
 	CHECK_EQ(small[0], 9);
-	CHECK_ERRNO(access_rw(fd, afd_rw, 5, sizeof(small), small,
-			      MOCK_FLAGS_ACCESS_SYZ),
+	CHECK_ERRNO(t_access_rw(fd, afd_rw, 5, sizeof(small), small,
+			        MOCK_FLAGS_ACCESS_SYZ),
 		    ENOENT);
 	CHECK_OK(t_close(afd_rw));
 	CHECK_OK(t_close(afd));
@@ -1448,7 +1253,7 @@ VARIANT_TEST(mock_access_rw)
 	for (size_t i = 0; i < len; i++)
 		buf[i] = i * 7 + 3;
 	CHECK_OK(t_ioas_map(self->fd, self->ioas_id, buf, len, &iova));
-	CHECK_OK(create_access(self->fd, self->ioas_id, 0, &afd));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id, 0, &afd));
 
 	for (uint32_t slow = 0; slow <= MOCK_ACCESS_RW_SLOW_PATH;
 	     slow += MOCK_ACCESS_RW_SLOW_PATH) {
@@ -1456,33 +1261,34 @@ VARIANT_TEST(mock_access_rw)
 		uint64_t off = p - 20;
 
 		memset(small, 0, sizeof(small));
-		CHECK_OK(access_rw(self->fd, afd, iova + off, 40, small, slow));
+		CHECK_OK(
+		    t_access_rw(self->fd, afd, iova + off, 40, small, slow));
 		CHECK(!memcmp(small, buf + off, 40));
 		for (unsigned int i = 0; i < 40; i++)
 			small[i] = 0x5a ^ i ^ slow;
-		CHECK_OK(access_rw(self->fd, afd, iova + off, 40, small,
-				   slow | MOCK_ACCESS_RW_WRITE));
+		CHECK_OK(t_access_rw(self->fd, afd, iova + off, 40, small,
+				     slow | MOCK_ACCESS_RW_WRITE));
 		CHECK(!memcmp(small, buf + off, 40));
-		CHECK_OK(access_rw(self->fd, afd, iova, len, tmp, slow));
+		CHECK_OK(t_access_rw(self->fd, afd, iova, len, tmp, slow));
 		CHECK(!memcmp(tmp, buf, len));
 	}
 
-	CHECK_ERRNO(access_rw(self->fd, afd, iova, 16 * 1024 * 1024 + 1, tmp,
-			      0),
+	CHECK_ERRNO(t_access_rw(self->fd, afd, iova, 16 * 1024 * 1024 + 1, tmp,
+			        0),
 		    ENOMEM);
-	CHECK_ERRNO(access_rw(self->fd, afd, iova, 16, small, 1u << 1),
+	CHECK_ERRNO(t_access_rw(self->fd, afd, iova, 16, small, 1u << 1),
 		    EOPNOTSUPP);
-	CHECK_ERRNO(access_rw(self->fd, NO_ID, iova, 16, small, 0), EBADFD);
-	CHECK_ERRNO(access_rw(self->fd, afd, iova, 0, small, 0), EINVAL);
-	CHECK_ERRNO(access_rw(self->fd, afd, -8ull, 16, small, 0), EOVERFLOW);
-	CHECK_ERRNO(access_rw(self->fd, afd, iova + len, 16, small, 0),
+	CHECK_ERRNO(t_access_rw(self->fd, NO_ID, iova, 16, small, 0), EBADFD);
+	CHECK_ERRNO(t_access_rw(self->fd, afd, iova, 0, small, 0), EINVAL);
+	CHECK_ERRNO(t_access_rw(self->fd, afd, -8ull, 16, small, 0), EOVERFLOW);
+	CHECK_ERRNO(t_access_rw(self->fd, afd, iova + len, 16, small, 0),
 		    ENOENT);
-	CHECK_ERRNO(access_rw(self->fd, afd, iova + len - 8, 16, small, 0),
+	CHECK_ERRNO(t_access_rw(self->fd, afd, iova + len - 8, 16, small, 0),
 		    ENOENT);
-	CHECK_ERRNO(access_rw(self->fd, afd, iova, 16, (void *)(16 * p), 0),
+	CHECK_ERRNO(t_access_rw(self->fd, afd, iova, 16, (void *)(16 * p), 0),
 		    EFAULT);
-	CHECK_ERRNO(access_rw(self->fd, afd, iova, 16, (void *)(16 * p),
-			      MOCK_ACCESS_RW_WRITE),
+	CHECK_ERRNO(t_access_rw(self->fd, afd, iova, 16, (void *)(16 * p),
+			        MOCK_ACCESS_RW_WRITE),
 		    EFAULT);
 	CHECK_OK(t_close(afd));
 	CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, iova, len, NULL));
@@ -1501,9 +1307,10 @@ VARIANT_TEST(mock_access_replace_ioas)
 	CHECK_OK(t_ioas_alloc(self->fd, &other));
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf, 2 * p, base));
 	CHECK_OK(t_ioas_map_fixed(self->fd, other, buf + 2 * p, p, base));
-	CHECK_OK(create_access(self->fd, self->ioas_id,
-			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
-	CHECK_OK(access_pages(self->fd, afd, base, p, buf, 0, &id));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id,
+				 MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				 &afd));
+	CHECK_OK(t_access_pages(self->fd, afd, base, p, buf, 0, &id));
 
 	CHECK_ERRNO(access_replace(self->fd, afd, NO_ID), ENOENT);
 	if (self->mock_domains)
@@ -1511,15 +1318,15 @@ VARIANT_TEST(mock_access_replace_ioas)
 			    ENOENT);
 	CHECK_ERRNO(access_replace(self->fd, NO_ID, other), EBADFD);
 	/* Nothing moved: the pin is still there. */
-	CHECK_OK(check_refs(self->fd, buf, p, 1));
+	CHECK_OK(t_check_refs(self->fd, buf, p, 1));
 
 	CHECK_OK(access_replace(self->fd, afd, other));
 	/* uAPI: moving drops every pin made through the old IOAS. */
-	CHECK_ERRNO(destroy_access_pages(self->fd, afd, id), ENOENT);
-	CHECK_OK(check_refs(self->fd, buf, p, self->mock_domains ? 1 : 0));
-	CHECK_OK(access_rw(self->fd, afd, base, sizeof(small), small, 0));
+	CHECK_ERRNO(t_destroy_access_pages(self->fd, afd, id), ENOENT);
+	CHECK_OK(t_check_refs(self->fd, buf, p, self->mock_domains ? 1 : 0));
+	CHECK_OK(t_access_rw(self->fd, afd, base, sizeof(small), small, 0));
 	CHECK(!memcmp(small, buf + 2 * p, sizeof(small)));
-	CHECK_ERRNO(access_rw(self->fd, afd, base + p, 8, small, 0), ENOENT);
+	CHECK_ERRNO(t_access_rw(self->fd, afd, base + p, 8, small, 0), ENOENT);
 	/* The access now holds the new IOAS and let go of the old one. */
 	CHECK_ERRNO(t_destroy(self->fd, other), EBUSY);
 	if (!self->mock_domains)
@@ -1538,16 +1345,17 @@ VARIANT_TEST(mock_destroy_domain_under_pinned_access)
 	int afd;
 
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf, 4 * p, base));
-	CHECK_OK(create_access(self->fd, self->ioas_id,
-			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
-	CHECK_OK(access_pages(self->fd, afd, base + p, p, buf + p, 0, &id));
+	CHECK_OK(t_create_access(self->fd, self->ioas_id,
+				 MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				 &afd));
+	CHECK_OK(t_access_pages(self->fd, afd, base + p, p, buf + p, 0, &id));
 	for (unsigned int i = 0; i < self->mock_domains; i++)
 		CHECK_OK(t_destroy(self->fd, self->stdev_id[i]));
 	/* The access pin outlives the domains; the rest is released. */
-	CHECK_OK(check_refs(self->fd, buf + p, p, 1));
-	CHECK_OK(check_refs(self->fd, buf, p, 0));
-	CHECK_OK(destroy_access_pages(self->fd, afd, id));
-	CHECK_OK(check_refs(self->fd, buf, 4 * p, 0));
+	CHECK_OK(t_check_refs(self->fd, buf + p, p, 1));
+	CHECK_OK(t_check_refs(self->fd, buf, p, 0));
+	CHECK_OK(t_destroy_access_pages(self->fd, afd, id));
+	CHECK_OK(t_check_refs(self->fd, buf, 4 * p, 0));
 	CHECK_OK(t_close(afd));
 }
 
@@ -1558,7 +1366,7 @@ TEST(mock_close_context_with_everything_alive)
 	size_t p = PAGE_SIZE_T;
 	uint64_t base = MOCK_APERTURE_START;
 	char *buf = t_buffer(8 * p);
-	int fd = open_iommufd(), fd2;
+	int fd = t_open_iommufd(), fd2;
 	uint32_t ioas, other, idev, stdev, user_hwpt, id;
 	int afd, afd_nopin;
 
@@ -1566,28 +1374,28 @@ TEST(mock_close_context_with_everything_alive)
 	CHECK_OK(t_ioas_alloc(fd, &other));
 	CHECK_OK(t_mock_domain(fd, ioas, &stdev, NULL, &idev));
 	CHECK_OK(t_mock_domain(fd, ioas, NULL, NULL, NULL));
-	CHECK_OK(mock_domain_flags(fd, other, MOCK_FLAGS_DEVICE_HUGE_IOVA,
-				   NULL, NULL, NULL));
-	CHECK_OK(hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT,
-			    &user_hwpt));
-	CHECK_OK(mock_replace(fd, stdev, user_hwpt, NULL));
+	CHECK_OK(t_mock_domain_flags(fd, other, MOCK_FLAGS_DEVICE_HUGE_IOVA,
+				     NULL, NULL, NULL));
+	CHECK_OK(t_hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT,
+			      &user_hwpt));
+	CHECK_OK(t_mock_replace(fd, stdev, user_hwpt, NULL));
 	CHECK_OK(t_ioas_map_fixed(fd, ioas, buf, 4 * p, base));
 	CHECK_OK(t_ioas_map_fixed(fd, other, buf + 4 * p, 4 * p, base));
-	CHECK_OK(create_access(fd, ioas,
-			       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
-	CHECK_OK(access_pages(fd, afd, base, 2 * p, buf, 0, &id));
-	CHECK_OK(create_access(fd, other, 0, &afd_nopin));
+	CHECK_OK(t_create_access(
+	    fd, ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
+	CHECK_OK(t_access_pages(fd, afd, base, 2 * p, buf, 0, &id));
+	CHECK_OK(t_create_access(fd, other, 0, &afd_nopin));
 	CHECK_OK(t_close(afd_nopin));
 	id = ioas;
 	CHECK_OK(vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &id));
 
 	/* uAPI: an open access fd keeps the whole context alive... */
 	CHECK_OK(t_close(fd));
-	fd2 = open_iommufd();
-	CHECK_OK(check_refs(fd2, buf, 8 * p, 1));
+	fd2 = t_open_iommufd();
+	CHECK_OK(t_check_refs(fd2, buf, 8 * p, 1));
 	/* ...and closing it lets everything go. */
 	CHECK_OK(t_close(afd));
-	CHECK_OK(check_refs(fd2, buf, 8 * p, 0));
+	CHECK_OK(t_check_refs(fd2, buf, 8 * p, 0));
 	t_close(fd2);
 }
 
@@ -1598,9 +1406,10 @@ VARIANT_TEST(mock_close_releases_all_pins)
 	int fd2;
 
 	CHECK_OK(t_ioas_map(self->fd, self->ioas_id, buf, 4 * p, NULL));
-	CHECK_OK(check_refs(self->fd, buf, 4 * p, self->mock_domains ? 1 : 0));
+	CHECK_OK(
+	    t_check_refs(self->fd, buf, 4 * p, self->mock_domains ? 1 : 0));
 	CHECK_OK(t_close(self->fd));
-	fd2 = open_iommufd();
-	CHECK_OK(check_refs(fd2, buf, 4 * p, 0));
+	fd2 = t_open_iommufd();
+	CHECK_OK(t_check_refs(fd2, buf, 4 * p, 0));
 	self->fd = fd2;
 }

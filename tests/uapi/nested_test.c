@@ -14,47 +14,9 @@
 
 #include "uapi.h"
 
-/* An id no object has. */
-#define NO_ID 9999u
-
 static const uint32_t selftest_min_len =
 	offsetof(struct iommu_hwpt_selftest, iotlb) +
 	sizeof(((struct iommu_hwpt_selftest *)0)->iotlb);
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return t_ioctl(fd, IOMMU_TEST_CMD, cmd);
-}
-
-static int hwpt_alloc_full(int fd, uint32_t dev_id, uint32_t pt_id,
-			   uint32_t flags, uint32_t fault_id,
-			   uint32_t data_type, const void *data,
-			   uint32_t data_len, uint32_t *hwpt_id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = data_type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-		.fault_id = fault_id,
-	};
-	int ret = t_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!ret && hwpt_id)
-		*hwpt_id = cmd.out_hwpt_id;
-	return ret;
-}
-
-static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id,
-		      uint32_t flags, uint32_t *hwpt_id)
-{
-	return hwpt_alloc_full(fd, dev_id, pt_id, flags, 0,
-			       IOMMU_HWPT_DATA_NONE, NULL, 0, hwpt_id);
-}
 
 /* A nested mock HWPT whose IOTLB entries all start at @iotlb. */
 static int nested_alloc(int fd, uint32_t dev_id, uint32_t parent_id,
@@ -62,63 +24,23 @@ static int nested_alloc(int fd, uint32_t dev_id, uint32_t parent_id,
 {
 	struct iommu_hwpt_selftest data = { .iotlb = iotlb };
 
-	return hwpt_alloc_full(fd, dev_id, parent_id, flags, 0,
-			       IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
-			       hwpt_id);
-}
-
-static int mock_replace(int fd, uint32_t stdev_id, uint32_t pt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev_id,
-		.mock_domain_replace.pt_id = pt_id,
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int check_iotlb(int fd, uint32_t hwpt_id, uint32_t iotlb_id,
-		       uint32_t iotlb)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
-		.id = hwpt_id,
-		.check_iotlb = { .id = iotlb_id, .iotlb = iotlb },
-	};
-
-	return test_cmd(fd, &cmd);
+	return t_hwpt_alloc_full(fd, dev_id, parent_id, flags, 0,
+			         IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
+			         hwpt_id);
 }
 
 static void check_iotlb_all(int fd, uint32_t hwpt_id, uint32_t iotlb)
 {
 	for (uint32_t i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
-		CHECK_OK(check_iotlb(fd, hwpt_id, i, iotlb));
-}
-
-/* IOMMU_HWPT_INVALIDATE; *num in: entry_num, out: entries handled. */
-static int invalidate(int fd, uint32_t hwpt_id, const void *reqs,
-		      uint32_t data_type, uint32_t entry_len, uint32_t *num)
-{
-	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
-		.hwpt_id = hwpt_id,
-		.data_uptr = (uintptr_t)reqs,
-		.data_type = data_type,
-		.entry_len = entry_len,
-		.entry_num = *num,
-	};
-	int ret = t_ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd);
-
-	*num = cmd.entry_num;
-	return ret;
+		CHECK_OK(t_check_iotlb(fd, hwpt_id, i, iotlb));
 }
 
 static int inv_selftest(int fd, uint32_t hwpt_id, const void *reqs,
 			uint32_t *num)
 {
-	return invalidate(fd, hwpt_id, reqs, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-			  sizeof(struct iommu_hwpt_invalidate_selftest), num);
+	return t_hwpt_invalidate(
+	    fd, hwpt_id, reqs, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+	    sizeof(struct iommu_hwpt_invalidate_selftest), num);
 }
 
 /* A parent (NEST_PARENT) HWPT for the fixture's first device. */
@@ -126,8 +48,8 @@ static uint32_t parent_alloc(struct fixture *self)
 {
 	uint32_t parent;
 
-	CHECK_OK(hwpt_alloc(self->fd, self->device_id[0], self->ioas_id,
-			    IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	CHECK_OK(t_hwpt_alloc(self->fd, self->device_id[0], self->ioas_id,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
 	return parent;
 }
 
@@ -146,8 +68,8 @@ VARIANT_TEST(nested_alloc_needs_a_nest_parent)
 		return;
 	}
 	parent = parent_alloc(self);
-	CHECK_OK(hwpt_alloc(self->fd, self->device_id[0], self->ioas_id, 0,
-			    &plain));
+	CHECK_OK(t_hwpt_alloc(self->fd, self->device_id[0], self->ioas_id, 0,
+			      &plain));
 	CHECK_OK(nested_alloc(self->fd, self->device_id[0], parent, 0,
 			      IOMMU_TEST_IOTLB_DEFAULT, &nested));
 	CHECK(nested != parent);
@@ -197,46 +119,46 @@ VARIANT_TEST(nested_alloc_data_rules)
 		return;
 	parent = parent_alloc(self);
 	/* uAPI: data without a type, and a type without data, are EINVAL. */
-	CHECK_ERRNO(hwpt_alloc_full(fd, dev, parent, 0, 0,
-				    IOMMU_HWPT_DATA_NONE, &data, sizeof(data),
-				    &out),
+	CHECK_ERRNO(t_hwpt_alloc_full(fd, dev, parent, 0, 0,
+				      IOMMU_HWPT_DATA_NONE, &data, sizeof(data),
+				      &out),
 		    EINVAL);
-	CHECK_ERRNO(hwpt_alloc_full(fd, dev, parent, 0, 0,
-				    IOMMU_HWPT_DATA_SELFTEST, &data, 0, &out),
+	CHECK_ERRNO(t_hwpt_alloc_full(fd, dev, parent, 0, 0,
+				      IOMMU_HWPT_DATA_SELFTEST, &data, 0, &out),
 		    EINVAL);
 	/* uAPI: no data at all on a paging parent is no nesting request. */
-	CHECK_ERRNO(hwpt_alloc_full(fd, dev, parent, 0, 0,
-				    IOMMU_HWPT_DATA_NONE, NULL, 0, &out),
+	CHECK_ERRNO(t_hwpt_alloc_full(fd, dev, parent, 0, 0,
+				      IOMMU_HWPT_DATA_NONE, NULL, 0, &out),
 		    EOPNOTSUPP);
 	/* uAPI: the mock knows one data type. */
-	CHECK_ERRNO(hwpt_alloc_full(fd, dev, parent, 0, 0,
-				    IOMMU_HWPT_DATA_SELFTEST + 1, &data,
-				    sizeof(data), &out),
+	CHECK_ERRNO(t_hwpt_alloc_full(fd, dev, parent, 0, 0,
+				      IOMMU_HWPT_DATA_SELFTEST + 1, &data,
+				      sizeof(data), &out),
 		    EOPNOTSUPP);
 	/* uAPI: shorter than the first version of the struct: EINVAL. */
-	CHECK_ERRNO(hwpt_alloc_full(fd, dev, parent, 0, 0,
-				    IOMMU_HWPT_DATA_SELFTEST, &data,
-				    selftest_min_len - 1, &out),
+	CHECK_ERRNO(t_hwpt_alloc_full(fd, dev, parent, 0, 0,
+				      IOMMU_HWPT_DATA_SELFTEST, &data,
+				      selftest_min_len - 1, &out),
 		    EINVAL);
 	/* uAPI: longer than the driver's struct: EINVAL, zero tail or not. */
-	CHECK_ERRNO(hwpt_alloc_full(fd, dev, parent, 0, 0,
-				    IOMMU_HWPT_DATA_SELFTEST, &big,
-				    sizeof(big), &out),
+	CHECK_ERRNO(t_hwpt_alloc_full(fd, dev, parent, 0, 0,
+				      IOMMU_HWPT_DATA_SELFTEST, &big,
+				      sizeof(big), &out),
 		    EINVAL);
 	big.tail = 1;
-	CHECK_ERRNO(hwpt_alloc_full(fd, dev, parent, 0, 0,
-				    IOMMU_HWPT_DATA_SELFTEST, &big,
-				    sizeof(big), &out),
+	CHECK_ERRNO(t_hwpt_alloc_full(fd, dev, parent, 0, 0,
+				      IOMMU_HWPT_DATA_SELFTEST, &big,
+				      sizeof(big), &out),
 		    EINVAL);
-	CHECK_ERRNO(hwpt_alloc_full(fd, dev, parent, 0, 0,
-				    IOMMU_HWPT_DATA_SELFTEST, NULL,
-				    sizeof(data), &out),
+	CHECK_ERRNO(t_hwpt_alloc_full(fd, dev, parent, 0, 0,
+				      IOMMU_HWPT_DATA_SELFTEST, NULL,
+				      sizeof(data), &out),
 		    EFAULT);
 	/* The data's iotlb value fills every IOTLB entry. */
 	data.iotlb = 0x1234;
-	CHECK_OK(hwpt_alloc_full(fd, dev, parent, 0, 0,
-				 IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
-				 &out));
+	CHECK_OK(t_hwpt_alloc_full(fd, dev, parent, 0, 0,
+				   IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data), &out));
 	check_iotlb_all(fd, out, 0x1234);
 }
 
@@ -271,11 +193,11 @@ VARIANT_TEST(nested_alloc_flag_rules)
 			.iotlb = IOMMU_TEST_IOTLB_DEFAULT,
 		};
 
-		CHECK_ERRNO(hwpt_alloc_full(fd, dev, parent,
-					    IOMMU_HWPT_FAULT_ID_VALID,
-					    self->ioas_id,
-					    IOMMU_HWPT_DATA_SELFTEST, &data,
-					    sizeof(data), &out),
+		CHECK_ERRNO(t_hwpt_alloc_full(fd, dev, parent,
+					      IOMMU_HWPT_FAULT_ID_VALID,
+					      self->ioas_id,
+					      IOMMU_HWPT_DATA_SELFTEST, &data,
+					      sizeof(data), &out),
 			    ENOENT);
 	}
 }
@@ -325,7 +247,7 @@ TEST(nested_close_context_with_nested_attached)
 	parent = parent_alloc(&f);
 	CHECK_OK(nested_alloc(f.fd, f.device_id[0], parent, 0,
 			      IOMMU_TEST_IOTLB_DEFAULT, &nested));
-	CHECK_OK(mock_replace(f.fd, f.stdev_id[0], nested));
+	CHECK_OK(t_mock_replace(f.fd, f.stdev_id[0], nested, NULL));
 	/* Closing tears down device, nested HWPT and parent in order. */
 	fixture_teardown(&f);
 }
@@ -337,7 +259,8 @@ VARIANT_TEST(nested_check_iotlb_rules)
 	uint32_t parent, nested;
 
 	if (!self->mock_domains) {
-		CHECK_ERRNO(check_iotlb(self->fd, self->ioas_id, 0, 0), ENOENT);
+		CHECK_ERRNO(t_check_iotlb(self->fd, self->ioas_id, 0, 0),
+			    ENOENT);
 		return;
 	}
 	parent = parent_alloc(self);
@@ -345,18 +268,19 @@ VARIANT_TEST(nested_check_iotlb_rules)
 			      IOMMU_TEST_IOTLB_DEFAULT, &nested));
 	check_iotlb_all(self->fd, nested, IOMMU_TEST_IOTLB_DEFAULT);
 	/* uAPI: a value that differs, or an id past the last, is EINVAL. */
-	CHECK_ERRNO(check_iotlb(self->fd, nested, 0, 0), EINVAL);
-	CHECK_ERRNO(check_iotlb(self->fd, nested,
-				MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1,
-				IOMMU_TEST_IOTLB_DEFAULT),
+	CHECK_ERRNO(t_check_iotlb(self->fd, nested, 0, 0), EINVAL);
+	CHECK_ERRNO(t_check_iotlb(self->fd, nested,
+				  MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1,
+				  IOMMU_TEST_IOTLB_DEFAULT),
 		    EINVAL);
 	/* uAPI: only a nested HWPT has one: ENOENT for anything else. */
-	CHECK_ERRNO(check_iotlb(self->fd, parent, 0, IOMMU_TEST_IOTLB_DEFAULT),
+	CHECK_ERRNO(
+	    t_check_iotlb(self->fd, parent, 0, IOMMU_TEST_IOTLB_DEFAULT),
+	    ENOENT);
+	CHECK_ERRNO(t_check_iotlb(self->fd, self->hwpt_id[0], 0,
+				  IOMMU_TEST_IOTLB_DEFAULT),
 		    ENOENT);
-	CHECK_ERRNO(check_iotlb(self->fd, self->hwpt_id[0], 0,
-				IOMMU_TEST_IOTLB_DEFAULT),
-		    ENOENT);
-	CHECK_ERRNO(check_iotlb(self->fd, NO_ID, 0, IOMMU_TEST_IOTLB_DEFAULT),
+	CHECK_ERRNO(t_check_iotlb(self->fd, NO_ID, 0, IOMMU_TEST_IOTLB_DEFAULT),
 		    ENOENT);
 }
 
@@ -368,8 +292,9 @@ VARIANT_TEST(nested_attach_and_replace)
 	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MOCK_DOMAIN };
 
 	if (!self->mock_domains) {
-		CHECK_ERRNO(mock_replace(self->fd, self->stdev_id[0], NO_ID),
-			    ENOENT);
+		CHECK_ERRNO(
+		    t_mock_replace(self->fd, self->stdev_id[0], NO_ID, NULL),
+		    ENOENT);
 		return;
 	}
 	parent = parent_alloc(self);
@@ -378,26 +303,27 @@ VARIANT_TEST(nested_attach_and_replace)
 	CHECK_OK(nested_alloc(self->fd, self->device_id[0], parent, 0,
 			      IOMMU_TEST_IOTLB_DEFAULT, &nested[1]));
 
-	CHECK_OK(mock_replace(self->fd, self->stdev_id[0], nested[0]));
+	CHECK_OK(t_mock_replace(self->fd, self->stdev_id[0], nested[0], NULL));
 	/* uAPI: an attached nested HWPT is busy. */
 	CHECK_ERRNO(t_destroy(self->fd, nested[0]), EBUSY);
-	CHECK_OK(mock_replace(self->fd, self->stdev_id[0], nested[1]));
+	CHECK_OK(t_mock_replace(self->fd, self->stdev_id[0], nested[1], NULL));
 	CHECK_ERRNO(t_destroy(self->fd, nested[1]), EBUSY);
 	CHECK_OK(t_destroy(self->fd, nested[0]));
 
 	/* A new mock device attaches straight to a nested HWPT. */
 	cmd.id = nested[1];
-	CHECK_OK(test_cmd(self->fd, &cmd));
+	CHECK_OK(t_test_cmd(self->fd, &cmd));
 	stdev = cmd.mock_domain.out_stdev_id;
 	hwpt = cmd.mock_domain.out_hwpt_id;
 	CHECK_EQ(hwpt, nested[1]);
 	CHECK_OK(t_destroy(self->fd, stdev));
 
 	/* Back to the parent, then to the IOAS (an auto domain again). */
-	CHECK_OK(mock_replace(self->fd, self->stdev_id[0], parent));
+	CHECK_OK(t_mock_replace(self->fd, self->stdev_id[0], parent, NULL));
 	CHECK_OK(t_destroy(self->fd, nested[1]));
 	CHECK_ERRNO(t_destroy(self->fd, parent), EBUSY);
-	CHECK_OK(mock_replace(self->fd, self->stdev_id[0], self->ioas_id));
+	CHECK_OK(
+	    t_mock_replace(self->fd, self->stdev_id[0], self->ioas_id, NULL));
 	CHECK_OK(t_destroy(self->fd, parent));
 }
 
@@ -417,14 +343,14 @@ VARIANT_TEST(nested_mappings_follow_the_parent)
 	parent = parent_alloc(self);
 	CHECK_OK(nested_alloc(self->fd, self->device_id[0], parent, 0,
 			      IOMMU_TEST_IOTLB_DEFAULT, &nested));
-	CHECK_OK(mock_replace(self->fd, self->stdev_id[0], nested));
+	CHECK_OK(t_mock_replace(self->fd, self->stdev_id[0], nested, NULL));
 	CHECK_OK(t_ioas_map_fixed(self->fd, self->ioas_id, buf, len,
 				  MOCK_APERTURE_START));
 	/* The parent mirrors the IOAS; the nested HWPT is no paging one. */
 	cmd.id = parent;
-	CHECK_OK(test_cmd(self->fd, &cmd));
+	CHECK_OK(t_test_cmd(self->fd, &cmd));
 	cmd.id = nested;
-	CHECK_ERRNO(test_cmd(self->fd, &cmd), ENOENT);
+	CHECK_ERRNO(t_test_cmd(self->fd, &cmd), ENOENT);
 	CHECK_OK(t_ioas_unmap(self->fd, self->ioas_id, MOCK_APERTURE_START,
 			      len, NULL));
 	munmap(buf, len);
@@ -457,18 +383,19 @@ VARIANT_TEST(nested_invalidate_argument_rules)
 	CHECK_OK(inv_selftest(fd, nested, reqs, &num));
 	CHECK_EQ(num, 0);
 	num = 0;
-	CHECK_OK(invalidate(fd, nested, NULL,
-			    IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 0, &num));
+	CHECK_OK(t_hwpt_invalidate(
+	    fd, nested, NULL, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 0, &num));
 	num = 0;
-	CHECK_ERRNO(invalidate(fd, nested, NULL,
-			       IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID, 0,
-			       &num),
+	CHECK_ERRNO(t_hwpt_invalidate(
+			fd, nested, NULL,
+			IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID, 0, &num),
 		    EINVAL);
 	num = 1;
-	CHECK_ERRNO(invalidate(fd, nested, reqs,
-			       IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID,
-			       sizeof(reqs[0]), &num),
-		    EINVAL);
+	CHECK_ERRNO(
+	    t_hwpt_invalidate(fd, nested, reqs,
+			      IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID,
+			      sizeof(reqs[0]), &num),
+	    EINVAL);
 	CHECK_EQ(num, 0);
 
 	/* uAPI: a non-empty array needs a pointer and an entry size. */
@@ -476,8 +403,9 @@ VARIANT_TEST(nested_invalidate_argument_rules)
 	CHECK_ERRNO(inv_selftest(fd, nested, NULL, &num), EINVAL);
 	CHECK_EQ(num, 0);
 	num = 1;
-	CHECK_ERRNO(invalidate(fd, nested, reqs,
-			       IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 0, &num),
+	CHECK_ERRNO(t_hwpt_invalidate(fd, nested, reqs,
+				      IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 0,
+				      &num),
 		    EINVAL);
 	CHECK_EQ(num, 0);
 
@@ -510,34 +438,34 @@ VARIANT_TEST(nested_invalidate_entry_len_rules)
 	/* uAPI: shorter than the first version of the entry: EINVAL. */
 	for (uint32_t len = 1; len < sizeof(reqs[0]); len++) {
 		num = 1;
-		CHECK_ERRNO(invalidate(fd, nested, reqs,
-				       IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-				       len, &num),
+		CHECK_ERRNO(t_hwpt_invalidate(
+				fd, nested, reqs,
+				IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, len, &num),
 			    EINVAL);
 		CHECK_EQ(num, 0);
 	}
 	/* uAPI: longer than the driver's entry: EINVAL, zero tail or not. */
 	num = 1;
-	CHECK_ERRNO(invalidate(fd, nested, big,
-			       IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-			       sizeof(reqs[0]) + 1, &num),
+	CHECK_ERRNO(t_hwpt_invalidate(fd, nested, big,
+			              IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+			              sizeof(reqs[0]) + 1, &num),
 		    EINVAL);
 	num = 1;
-	CHECK_ERRNO(invalidate(fd, nested, big,
-			       IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-			       sizeof(big[0]), &num),
+	CHECK_ERRNO(t_hwpt_invalidate(fd, nested, big,
+			              IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+			              sizeof(big[0]), &num),
 		    EINVAL);
 	big[0].tail = 7;
 	num = 2;
-	CHECK_ERRNO(invalidate(fd, nested, big,
-			       IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-			       sizeof(big[0]), &num),
+	CHECK_ERRNO(t_hwpt_invalidate(fd, nested, big,
+			              IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+			              sizeof(big[0]), &num),
 		    EINVAL);
 	CHECK_EQ(num, 0);
 	num = 1;
-	CHECK_ERRNO(invalidate(fd, nested, reqs,
-			       IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, UINT32_MAX,
-			       &num),
+	CHECK_ERRNO(t_hwpt_invalidate(fd, nested, reqs,
+				      IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				      UINT32_MAX, &num),
 		    EINVAL);
 	check_iotlb_all(fd, nested, IOMMU_TEST_IOTLB_DEFAULT);
 	/* The exact size works. */
@@ -545,7 +473,7 @@ VARIANT_TEST(nested_invalidate_entry_len_rules)
 	reqs[0].iotlb_id = 2;
 	CHECK_OK(inv_selftest(fd, nested, reqs, &num));
 	CHECK_EQ(num, 1);
-	CHECK_OK(check_iotlb(fd, nested, 2, 0));
+	CHECK_OK(t_check_iotlb(fd, nested, 2, 0));
 }
 
 VARIANT_TEST(nested_invalidate_entry_rules)
@@ -588,8 +516,8 @@ VARIANT_TEST(nested_invalidate_entry_rules)
 	num = 1;
 	CHECK_OK(inv_selftest(fd, nested, reqs, &num));
 	CHECK_EQ(num, 1);
-	CHECK_OK(check_iotlb(fd, nested, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX, 0));
-	CHECK_OK(check_iotlb(fd, nested, 0, IOMMU_TEST_IOTLB_DEFAULT));
+	CHECK_OK(t_check_iotlb(fd, nested, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX, 0));
+	CHECK_OK(t_check_iotlb(fd, nested, 0, IOMMU_TEST_IOTLB_DEFAULT));
 	/* ...or, with FLAG_ALL, every entry whatever the id says. */
 	reqs[0].flags = IOMMU_TEST_INVALIDATE_FLAG_ALL;
 	reqs[0].iotlb_id = 1;
@@ -622,8 +550,8 @@ VARIANT_TEST(nested_invalidate_reports_partial_progress)
 	num = 2;
 	CHECK_ERRNO(inv_selftest(fd, nested[0], reqs, &num), EOPNOTSUPP);
 	CHECK_EQ(num, 1);
-	CHECK_OK(check_iotlb(fd, nested[0], 0, 0));
-	CHECK_OK(check_iotlb(fd, nested[0], 1, IOMMU_TEST_IOTLB_DEFAULT));
+	CHECK_OK(t_check_iotlb(fd, nested[0], 0, 0));
+	CHECK_OK(t_check_iotlb(fd, nested[0], 1, IOMMU_TEST_IOTLB_DEFAULT));
 
 	reqs[1].flags = 0;
 	reqs[1].iotlb_id = 1;
@@ -631,8 +559,8 @@ VARIANT_TEST(nested_invalidate_reports_partial_progress)
 	num = 3;
 	CHECK_ERRNO(inv_selftest(fd, nested[0], reqs, &num), EINVAL);
 	CHECK_EQ(num, 2);
-	CHECK_OK(check_iotlb(fd, nested[0], 1, 0));
-	CHECK_OK(check_iotlb(fd, nested[0], 2, IOMMU_TEST_IOTLB_DEFAULT));
+	CHECK_OK(t_check_iotlb(fd, nested[0], 1, 0));
+	CHECK_OK(t_check_iotlb(fd, nested[0], 2, IOMMU_TEST_IOTLB_DEFAULT));
 
 	/* The second entry on an unmapped page: EFAULT after one. */
 	two = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
@@ -647,7 +575,7 @@ VARIANT_TEST(nested_invalidate_reports_partial_progress)
 				 two + page - sizeof(reqs[0]), &num),
 		    EFAULT);
 	CHECK_EQ(num, 1);
-	CHECK_OK(check_iotlb(fd, nested[0], 3, 0));
+	CHECK_OK(t_check_iotlb(fd, nested[0], 3, 0));
 	munmap(two, page);
 
 	/* Invalidation of one nested HWPT leaves the other alone. */
@@ -657,9 +585,9 @@ VARIANT_TEST(nested_invalidate_reports_partial_progress)
 	num = 2;
 	CHECK_OK(inv_selftest(fd, nested[1], reqs, &num));
 	CHECK_EQ(num, 2);
-	CHECK_OK(check_iotlb(fd, nested[1], 0, IOMMU_TEST_IOTLB_DEFAULT));
-	CHECK_OK(check_iotlb(fd, nested[1], 2, 0));
-	CHECK_OK(check_iotlb(fd, nested[1], 3, 0));
+	CHECK_OK(t_check_iotlb(fd, nested[1], 0, IOMMU_TEST_IOTLB_DEFAULT));
+	CHECK_OK(t_check_iotlb(fd, nested[1], 2, 0));
+	CHECK_OK(t_check_iotlb(fd, nested[1], 3, 0));
 }
 
 VARIANT_TEST(nested_invalidate_while_attached)
@@ -675,13 +603,14 @@ VARIANT_TEST(nested_invalidate_while_attached)
 	CHECK_OK(nested_alloc(self->fd, self->device_id[0], parent, 0,
 			      IOMMU_TEST_IOTLB_DEFAULT, &nested));
 	for (unsigned int i = 0; i < self->mock_domains; i++)
-		CHECK_OK(mock_replace(self->fd, self->stdev_id[i], nested));
+		CHECK_OK(
+		    t_mock_replace(self->fd, self->stdev_id[i], nested, NULL));
 	CHECK_OK(inv_selftest(self->fd, nested, &req, &num));
 	CHECK_EQ(num, 1);
 	check_iotlb_all(self->fd, nested, 0);
 	for (unsigned int i = 0; i < self->mock_domains; i++)
-		CHECK_OK(mock_replace(self->fd, self->stdev_id[i],
-				      self->ioas_id));
+		CHECK_OK(t_mock_replace(self->fd, self->stdev_id[i],
+				        self->ioas_id, NULL));
 	CHECK_OK(t_destroy(self->fd, nested));
 	CHECK_OK(t_destroy(self->fd, parent));
 }

@@ -16,72 +16,6 @@
 
 #include "uapi.h"
 
-/* An id no object has. */
-#define NO_ID 9999u
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return t_ioctl(fd, IOMMU_TEST_CMD, cmd);
-}
-
-static int mock_domain_flags(int fd, uint32_t ioas_id, uint32_t dev_flags,
-			     uint32_t *stdev_id, uint32_t *hwpt_id,
-			     uint32_t *idev_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = ioas_id,
-		.mock_domain_flags.dev_flags = dev_flags,
-	};
-	int ret = test_cmd(fd, &cmd);
-
-	if (ret)
-		return ret;
-	*stdev_id = cmd.mock_domain_flags.out_stdev_id;
-	*hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
-	*idev_id = cmd.mock_domain_flags.out_idev_id;
-	return 0;
-}
-
-static int hwpt_alloc_full(int fd, uint32_t dev_id, uint32_t pt_id,
-			   uint32_t flags, uint32_t data_type,
-			   const void *data, uint32_t data_len,
-			   uint32_t *hwpt_id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = data_type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-	};
-	int ret = t_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!ret && hwpt_id)
-		*hwpt_id = cmd.out_hwpt_id;
-	return ret;
-}
-
-static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id,
-		      uint32_t flags, uint32_t *hwpt_id)
-{
-	return hwpt_alloc_full(fd, dev_id, pt_id, flags, IOMMU_HWPT_DATA_NONE,
-			       NULL, 0, hwpt_id);
-}
-
-static int nested_alloc(int fd, uint32_t dev_id, uint32_t parent,
-			uint32_t flags, uint32_t *hwpt_id)
-{
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-
-	return hwpt_alloc_full(fd, dev_id, parent, flags,
-			       IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
-			       hwpt_id);
-}
-
 /* PASID_ATTACH / PASID_REPLACE; *pt_id returns the HWPT used. */
 static int pasid_op(int fd, uint32_t op, uint32_t stdev_id, uint32_t pasid,
 		    uint32_t *pt_id)
@@ -91,7 +25,7 @@ static int pasid_op(int fd, uint32_t op, uint32_t stdev_id, uint32_t pasid,
 		.id = stdev_id,
 		.pasid_attach = { .pasid = pasid, .pt_id = *pt_id },
 	};
-	int ret = test_cmd(fd, &cmd);
+	int ret = t_test_cmd(fd, &cmd);
 
 	if (!ret)
 		*pt_id = cmd.pasid_attach.pt_id;
@@ -120,7 +54,7 @@ static int pasid_detach(int fd, uint32_t stdev_id, uint32_t pasid)
 		.pasid_detach.pasid = pasid,
 	};
 
-	return test_cmd(fd, &cmd);
+	return t_test_cmd(fd, &cmd);
 }
 
 /* 0 when @pasid is on @hwpt_id (0: on nothing), else EINVAL. */
@@ -133,18 +67,7 @@ static int pasid_check(int fd, uint32_t stdev_id, uint32_t pasid,
 		.pasid_check = { .pasid = pasid, .hwpt_id = hwpt_id },
 	};
 
-	return test_cmd(fd, &cmd);
-}
-
-static int mock_replace(int fd, uint32_t stdev_id, uint32_t pt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev_id,
-		.mock_domain_replace.pt_id = pt_id,
-	};
-
-	return test_cmd(fd, &cmd);
+	return t_test_cmd(fd, &cmd);
 }
 
 static int hw_info(int fd, uint32_t dev_id, uint8_t *max_pasid_log2)
@@ -183,13 +106,13 @@ static void psetup(struct psetup *p, uint32_t dev_flags, bool s2)
 	p->fd = t_open("/dev/iommu", O_RDWR);
 	CHECK_OK(p->fd);
 	CHECK_OK(t_ioas_alloc(p->fd, &p->ioas_id));
-	CHECK_OK(mock_domain_flags(p->fd, p->ioas_id, dev_flags, &p->stdev_id,
-				   &p->hwpt_id, &p->dev_id));
+	CHECK_OK(t_mock_domain_flags(p->fd, p->ioas_id, dev_flags, &p->stdev_id,
+				     &p->hwpt_id, &p->dev_id));
 	if (!s2)
 		return;
-	CHECK_OK(hwpt_alloc(p->fd, p->dev_id, p->ioas_id,
-			    IOMMU_HWPT_ALLOC_PASID, &p->s2_id));
-	CHECK_OK(mock_replace(p->fd, p->stdev_id, p->s2_id));
+	CHECK_OK(t_hwpt_alloc(p->fd, p->dev_id, p->ioas_id,
+			      IOMMU_HWPT_ALLOC_PASID, &p->s2_id));
+	CHECK_OK(t_mock_replace(p->fd, p->stdev_id, p->s2_id, NULL));
 }
 
 TEST(pasid_hw_info_width)
@@ -205,8 +128,8 @@ TEST(pasid_hw_info_width)
 	CHECK_OK(hw_info(plain.fd, plain.dev_id, &lg2));
 	CHECK_EQ(lg2, 0);
 	/* uAPI: unknown device flags are EINVAL. */
-	CHECK_ERRNO(mock_domain_flags(p.fd, p.ioas_id, 1u << 30, &p.stdev_id,
-				      &p.hwpt_id, &p.dev_id),
+	CHECK_ERRNO(t_mock_domain_flags(p.fd, p.ioas_id, 1u << 30, &p.stdev_id,
+				        &p.hwpt_id, &p.dev_id),
 		    EINVAL);
 	CHECK_OK(t_close(plain.fd));
 	CHECK_OK(t_close(p.fd));
@@ -220,13 +143,13 @@ TEST(pasid_attach_rules)
 
 	psetup(&p, MOCK_FLAGS_DEVICE_PASID, true);
 	fd = p.fd;
-	CHECK_OK(hwpt_alloc(fd, p.dev_id, p.ioas_id,
-			    IOMMU_HWPT_ALLOC_NEST_PARENT |
-				    IOMMU_HWPT_ALLOC_PASID,
-			    &parent));
-	CHECK_OK(nested_alloc(fd, p.dev_id, parent, IOMMU_HWPT_ALLOC_PASID,
-			      &nested));
-	CHECK_OK(hwpt_alloc(fd, p.dev_id, p.ioas_id, 0, &plain));
+	CHECK_OK(t_hwpt_alloc(fd, p.dev_id, p.ioas_id,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT |
+				      IOMMU_HWPT_ALLOC_PASID,
+			      &parent));
+	CHECK_OK(t_nested_alloc(fd, p.dev_id, parent, IOMMU_HWPT_ALLOC_PASID,
+			        &nested));
+	CHECK_OK(t_hwpt_alloc(fd, p.dev_id, p.ioas_id, 0, &plain));
 
 	pt = p.s2_id;
 	CHECK_OK(pasid_op(fd, IOMMU_TEST_OP_PASID_ATTACH, p.stdev_id, pasid,
@@ -240,9 +163,9 @@ TEST(pasid_attach_rules)
 	CHECK_ERRNO(pasid_attach(fd, p.stdev_id, pasid, nested), EBUSY);
 	CHECK_OK(pasid_check(fd, p.stdev_id, pasid, p.s2_id));
 	/* uAPI: a HWPT on a PASID stays busy. */
-	CHECK_OK(mock_replace(fd, p.stdev_id, parent));
+	CHECK_OK(t_mock_replace(fd, p.stdev_id, parent, NULL));
 	CHECK_ERRNO(t_destroy(fd, p.s2_id), EBUSY);
-	CHECK_OK(mock_replace(fd, p.stdev_id, p.s2_id));
+	CHECK_OK(t_mock_replace(fd, p.stdev_id, p.s2_id, NULL));
 	CHECK_OK(pasid_detach(fd, p.stdev_id, pasid));
 	CHECK_OK(pasid_check(fd, p.stdev_id, pasid, 0));
 	/* uAPI: detaching a free PASID succeeds. */
@@ -258,8 +181,8 @@ TEST(pasid_attach_rules)
 	CHECK_ERRNO(pasid_attach(fd, p.stdev_id, pasid + 2, plain), EINVAL);
 	CHECK_OK(pasid_check(fd, p.stdev_id, pasid + 2, 0));
 	/* uAPI: ... and, while PASIDs are attached, for the RID too. */
-	CHECK_ERRNO(mock_replace(fd, p.stdev_id, plain), EINVAL);
-	CHECK_ERRNO(mock_replace(fd, p.stdev_id, p.ioas_id), EINVAL);
+	CHECK_ERRNO(t_mock_replace(fd, p.stdev_id, plain, NULL), EINVAL);
+	CHECK_ERRNO(t_mock_replace(fd, p.stdev_id, p.ioas_id, NULL), EINVAL);
 	CHECK_OK(pasid_check(fd, p.stdev_id, 0, p.s2_id));
 	/* uAPI: an IOAS (its auto domain) never serves a PASID. */
 	CHECK_ERRNO(pasid_attach(fd, p.stdev_id, pasid + 2, p.ioas_id),
@@ -279,11 +202,11 @@ TEST(pasid_attach_rules)
 	CHECK_OK(pasid_detach(fd, p.stdev_id, pasid));
 	CHECK_OK(pasid_detach(fd, p.stdev_id, pasid + 1));
 	/* With no PASID left the RID takes any HWPT again. */
-	CHECK_OK(mock_replace(fd, p.stdev_id, plain));
+	CHECK_OK(t_mock_replace(fd, p.stdev_id, plain, NULL));
 	CHECK_OK(pasid_check(fd, p.stdev_id, 0, plain));
 	/* uAPI: a RID without IOMMU_HWPT_ALLOC_PASID blocks PASIDs. */
 	CHECK_ERRNO(pasid_attach(fd, p.stdev_id, pasid, parent), EINVAL);
-	CHECK_OK(mock_replace(fd, p.stdev_id, p.ioas_id));
+	CHECK_OK(t_mock_replace(fd, p.stdev_id, p.ioas_id, NULL));
 	CHECK_ERRNO(pasid_attach(fd, p.stdev_id, pasid, parent), EINVAL);
 	CHECK_OK(pasid_check(fd, p.stdev_id, pasid, 0));
 	CHECK_OK(t_destroy(fd, nested));
@@ -304,20 +227,20 @@ TEST(pasid_on_viommu_nested_hwpt)
 
 	psetup(&p, MOCK_FLAGS_DEVICE_PASID, true);
 	fd = p.fd;
-	CHECK_OK(hwpt_alloc(fd, p.dev_id, p.ioas_id,
-			    IOMMU_HWPT_ALLOC_NEST_PARENT |
-				    IOMMU_HWPT_ALLOC_PASID,
-			    &parent));
+	CHECK_OK(t_hwpt_alloc(fd, p.dev_id, p.ioas_id,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT |
+				      IOMMU_HWPT_ALLOC_PASID,
+			      &parent));
 	va.dev_id = p.dev_id;
 	va.hwpt_id = parent;
 	CHECK_OK(t_ioctl(fd, IOMMU_VIOMMU_ALLOC, &va));
-	CHECK_OK(hwpt_alloc_full(fd, p.dev_id, va.out_viommu_id,
-				 IOMMU_HWPT_ALLOC_PASID,
-				 IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
-				 &nested));
-	CHECK_OK(hwpt_alloc_full(fd, p.dev_id, va.out_viommu_id, 0,
-				 IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
-				 &plain_nested));
+	CHECK_OK(t_hwpt_alloc_full(fd, p.dev_id, va.out_viommu_id,
+				   IOMMU_HWPT_ALLOC_PASID,
+				   0, IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data), &nested));
+	CHECK_OK(t_hwpt_alloc_full(fd, p.dev_id, va.out_viommu_id, 0,
+				   0, IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data), &plain_nested));
 	/* uAPI: a vIOMMU's nested HWPT serves a PASID when made for it. */
 	CHECK_OK(pasid_attach(fd, p.stdev_id, 300, nested));
 	CHECK_OK(pasid_check(fd, p.stdev_id, 300, nested));
@@ -355,11 +278,11 @@ TEST(pasid_faults_reach_the_pasid_hwpt)
 	trig.trigger_iopf.dev_id = p.dev_id;
 
 	/* Not attached: the fault is dropped. */
-	CHECK_OK(test_cmd(fd, &trig));
+	CHECK_OK(t_test_cmd(fd, &trig));
 	CHECK_EQ(t_read(fa.out_fault_fd, rec, sizeof(rec)), 0);
 	/* uAPI: a PASID's faults go to the fault queue of its HWPT. */
 	CHECK_OK(pasid_attach(fd, p.stdev_id, 9, ha.out_hwpt_id));
-	CHECK_OK(test_cmd(fd, &trig));
+	CHECK_OK(t_test_cmd(fd, &trig));
 	CHECK_EQ(t_read(fa.out_fault_fd, rec, sizeof(rec)),
 		 (ssize_t)sizeof(rec[0]));
 	CHECK_EQ(rec[0].pasid, 9);
@@ -368,7 +291,7 @@ TEST(pasid_faults_reach_the_pasid_hwpt)
 				       IOMMU_PGFAULT_FLAGS_LAST_PAGE);
 	/* Another PASID of the device is not routed there. */
 	trig.trigger_iopf.pasid = 10;
-	CHECK_OK(test_cmd(fd, &trig));
+	CHECK_OK(t_test_cmd(fd, &trig));
 	CHECK_EQ(t_read(fa.out_fault_fd, rec, sizeof(rec)), 0);
 	CHECK_OK(pasid_detach(fd, p.stdev_id, 9));
 	CHECK_OK(t_close(fa.out_fault_fd));
@@ -382,13 +305,13 @@ TEST(pasid_never_on_an_auto_domain)
 
 	psetup(&p, MOCK_FLAGS_DEVICE_PASID, false);
 	CHECK_OK(t_ioas_alloc(p.fd, &ioas2));
-	CHECK_OK(hwpt_alloc(p.fd, p.dev_id, p.ioas_id, IOMMU_HWPT_ALLOC_PASID,
-			    &p.s2_id));
+	CHECK_OK(t_hwpt_alloc(p.fd, p.dev_id, p.ioas_id, IOMMU_HWPT_ALLOC_PASID,
+			      &p.s2_id));
 	/* uAPI: with the RID on an auto domain no PASID attaches ... */
 	CHECK_ERRNO(pasid_attach(p.fd, p.stdev_id, 50, p.s2_id), EINVAL);
 	CHECK_ERRNO(pasid_attach(p.fd, p.stdev_id, 50, p.ioas_id), EINVAL);
 	/* ... nor to any IOAS once the RID is PASID-compatible. */
-	CHECK_OK(mock_replace(p.fd, p.stdev_id, p.s2_id));
+	CHECK_OK(t_mock_replace(p.fd, p.stdev_id, p.s2_id, NULL));
 	CHECK_ERRNO(pasid_attach(p.fd, p.stdev_id, 50, p.ioas_id), EINVAL);
 	CHECK_ERRNO(pasid_attach(p.fd, p.stdev_id, 50, ioas2), EINVAL);
 	CHECK_OK(pasid_check(p.fd, p.stdev_id, 50, 0));
@@ -405,10 +328,10 @@ TEST(pasid_needs_a_pasid_device)
 	struct psetup p;
 
 	psetup(&p, 0, false);
-	CHECK_OK(hwpt_alloc(p.fd, p.dev_id, p.ioas_id, IOMMU_HWPT_ALLOC_PASID,
-			    &pasid_hwpt));
+	CHECK_OK(t_hwpt_alloc(p.fd, p.dev_id, p.ioas_id, IOMMU_HWPT_ALLOC_PASID,
+			      &pasid_hwpt));
 	/* uAPI: such a HWPT still serves the RID of a device without PASID. */
-	CHECK_OK(mock_replace(p.fd, p.stdev_id, pasid_hwpt));
+	CHECK_OK(t_mock_replace(p.fd, p.stdev_id, pasid_hwpt, NULL));
 	/* uAPI: a device without PASID support takes no PASID attach. */
 	CHECK_ERRNO(pasid_attach(p.fd, p.stdev_id, 1, pasid_hwpt), EINVAL);
 	CHECK_ERRNO(pasid_attach(p.fd, p.stdev_id, 1, p.ioas_id), EINVAL);
@@ -424,14 +347,14 @@ TEST(pasid_replace_rules)
 
 	psetup(&p, MOCK_FLAGS_DEVICE_PASID, true);
 	fd = p.fd;
-	CHECK_OK(hwpt_alloc(fd, p.dev_id, p.ioas_id,
-			    IOMMU_HWPT_ALLOC_NEST_PARENT |
-				    IOMMU_HWPT_ALLOC_PASID,
-			    &parent));
+	CHECK_OK(t_hwpt_alloc(fd, p.dev_id, p.ioas_id,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT |
+				      IOMMU_HWPT_ALLOC_PASID,
+			      &parent));
 	for (int i = 0; i < 2; i++)
-		CHECK_OK(nested_alloc(fd, p.dev_id, parent,
-				      IOMMU_HWPT_ALLOC_PASID, &nested[i]));
-	CHECK_OK(hwpt_alloc(fd, p.dev_id, p.ioas_id, 0, &plain));
+		CHECK_OK(t_nested_alloc(fd, p.dev_id, parent,
+				        IOMMU_HWPT_ALLOC_PASID, &nested[i]));
+	CHECK_OK(t_hwpt_alloc(fd, p.dev_id, p.ioas_id, 0, &plain));
 
 	/* uAPI: replace moves an attachment, it never makes one. */
 	CHECK_ERRNO(pasid_replace(fd, p.stdev_id, pasid, parent), EINVAL);
@@ -474,19 +397,19 @@ TEST(pasid_failed_replace_keeps_old)
 
 	psetup(&p, MOCK_FLAGS_DEVICE_PASID, true);
 	fd = p.fd;
-	CHECK_OK(hwpt_alloc(fd, p.dev_id, p.ioas_id,
-			    IOMMU_HWPT_ALLOC_NEST_PARENT |
-				    IOMMU_HWPT_ALLOC_PASID,
-			    &parent));
-	CHECK_OK(nested_alloc(fd, p.dev_id, parent, IOMMU_HWPT_ALLOC_PASID,
-			      &nested));
+	CHECK_OK(t_hwpt_alloc(fd, p.dev_id, p.ioas_id,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT |
+				      IOMMU_HWPT_ALLOC_PASID,
+			      &parent));
+	CHECK_OK(t_nested_alloc(fd, p.dev_id, parent, IOMMU_HWPT_ALLOC_PASID,
+			        &nested));
 	CHECK_OK(pasid_attach(fd, p.stdev_id, pasid, parent));
 	/* uAPI (mock): the driver fails this change; the old HWPT stays. */
 	CHECK_ERRNO(pasid_replace(fd, p.stdev_id, pasid, nested), ENOMEM);
 	CHECK_OK(pasid_check(fd, p.stdev_id, pasid, parent));
 	CHECK_OK(t_destroy(fd, nested));
-	CHECK_OK(nested_alloc(fd, p.dev_id, parent, IOMMU_HWPT_ALLOC_PASID,
-			      &nested));
+	CHECK_OK(t_nested_alloc(fd, p.dev_id, parent, IOMMU_HWPT_ALLOC_PASID,
+			        &nested));
 	/* The next change goes through. */
 	CHECK_OK(pasid_replace(fd, p.stdev_id, pasid, nested));
 	CHECK_OK(pasid_check(fd, p.stdev_id, pasid, nested));

@@ -161,6 +161,234 @@ int t_mock_domain(int fd, uint32_t ioas_id, uint32_t *stdev_id,
 	return 0;
 }
 
+int t_open_iommufd(void)
+{
+	int fd = t_open("/dev/iommu", O_RDWR);
+
+	CHECK_OK(fd);
+	return fd;
+}
+
+int t_test_cmd(int fd, struct iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return t_ioctl(fd, IOMMU_TEST_CMD, cmd);
+}
+
+int t_mock_domain_flags(int fd, uint32_t pt_id, uint32_t flags,
+			uint32_t *stdev_id, uint32_t *hwpt_id,
+			uint32_t *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = pt_id,
+		.mock_domain_flags.dev_flags = flags,
+	};
+	int ret = t_test_cmd(fd, &cmd);
+
+	if (ret)
+		return ret;
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain_flags.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain_flags.out_idev_id;
+	return 0;
+}
+
+int t_mock_replace(int fd, uint32_t stdev_id, uint32_t pt_id,
+		   uint32_t *hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev_id,
+		.mock_domain_replace.pt_id = pt_id,
+	};
+	int ret = t_test_cmd(fd, &cmd);
+
+	if (!ret && hwpt_id)
+		*hwpt_id = cmd.mock_domain_replace.pt_id;
+	return ret;
+}
+
+int t_check_map(int fd, uint32_t hwpt_id, uint64_t iova, uint64_t length,
+		const void *uptr)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt_id,
+		.check_map = { .iova = iova, .length = length,
+			       .uptr = (uintptr_t)uptr },
+	};
+
+	return t_test_cmd(fd, &cmd);
+}
+
+int t_check_refs(int fd, const void *uptr, uint64_t length, uint32_t refs)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = { .length = length, .uptr = (uintptr_t)uptr,
+				.refs = refs },
+	};
+
+	return t_test_cmd(fd, &cmd);
+}
+
+int t_check_iotlb(int fd, uint32_t hwpt_id, uint32_t iotlb_id,
+		  uint32_t iotlb)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
+		.id = hwpt_id,
+		.check_iotlb = { .id = iotlb_id, .iotlb = iotlb },
+	};
+
+	return t_test_cmd(fd, &cmd);
+}
+
+int t_check_dev_cache(int fd, uint32_t idev_id, uint32_t cache_id,
+		      uint32_t cache)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
+		.id = idev_id,
+		.check_dev_cache = { .id = cache_id, .cache = cache },
+	};
+
+	return t_test_cmd(fd, &cmd);
+}
+
+int t_add_reserved(int fd, uint32_t ioas_id, uint64_t start,
+		   uint64_t length)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ADD_RESERVED,
+		.id = ioas_id,
+		.add_reserved = { .start = start, .length = length },
+	};
+
+	return t_test_cmd(fd, &cmd);
+}
+
+int t_create_access(int fd, uint32_t ioas_id, uint32_t flags, int *afd)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = ioas_id,
+		.create_access.flags = flags,
+	};
+	int ret = t_test_cmd(fd, &cmd);
+
+	if (!ret)
+		*afd = cmd.create_access.out_access_fd;
+	return ret;
+}
+
+int t_access_pages(int fd, int afd, uint64_t iova, uint64_t length,
+		   const void *uptr, uint32_t flags, uint32_t *id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = afd,
+		.access_pages = { .flags = flags, .iova = iova,
+				  .length = length, .uptr = (uintptr_t)uptr },
+	};
+	int ret = t_test_cmd(fd, &cmd);
+
+	if (!ret && id)
+		*id = cmd.access_pages.out_access_pages_id;
+	return ret;
+}
+
+int t_destroy_access_pages(int fd, int afd, uint32_t id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+		.id = afd,
+		.destroy_access_pages.access_pages_id = id,
+	};
+
+	return t_test_cmd(fd, &cmd);
+}
+
+int t_access_rw(int fd, int afd, uint64_t iova, uint64_t length, void *uptr,
+		uint32_t flags)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_RW,
+		.id = afd,
+		.access_rw = { .iova = iova, .length = length,
+			       .uptr = (uintptr_t)uptr, .flags = flags },
+	};
+
+	return t_test_cmd(fd, &cmd);
+}
+
+int t_hwpt_alloc_full(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+		      uint32_t fault_id, uint32_t data_type, const void *data,
+		      uint32_t data_len, uint32_t *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = data_type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+		.fault_id = fault_id,
+	};
+	int ret = t_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!ret && hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	return ret;
+}
+
+int t_hwpt_alloc_data(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+		      uint32_t *hwpt_id, uint32_t data_type, const void *data,
+		      uint32_t data_len)
+{
+	return t_hwpt_alloc_full(fd, dev_id, pt_id, flags, 0, data_type, data,
+				 data_len, hwpt_id);
+}
+
+int t_hwpt_invalidate(int fd, uint32_t id, const void *reqs,
+		      uint32_t data_type, uint32_t entry_len, uint32_t *num)
+{
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = id,
+		.data_uptr = (uintptr_t)reqs,
+		.data_type = data_type,
+		.entry_len = entry_len,
+		.entry_num = *num,
+	};
+	int ret = t_ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd);
+
+	*num = cmd.entry_num;
+	return ret;
+}
+
+int t_hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+		 uint32_t *hwpt_id)
+{
+	return t_hwpt_alloc_full(fd, dev_id, pt_id, flags, 0,
+				 IOMMU_HWPT_DATA_NONE, NULL, 0, hwpt_id);
+}
+
+int t_nested_alloc(int fd, uint32_t dev_id, uint32_t parent_id,
+		   uint32_t flags, uint32_t *hwpt_id)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+
+	return t_hwpt_alloc_full(fd, dev_id, parent_id, flags, 0,
+				 IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
+				 hwpt_id);
+}
+
 void *t_buffer(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,

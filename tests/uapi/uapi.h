@@ -91,6 +91,60 @@ int t_destroy(int fd, uint32_t id);
 int t_mock_domain(int fd, uint32_t ioas_id, uint32_t *stdev_id,
 		  uint32_t *hwpt_id, uint32_t *device_id);
 
+/* An id no object has. */
+#define NO_ID 9999u
+
+/* iommufd opened O_RDWR (aborts the test on failure). */
+int t_open_iommufd(void);
+
+/* IOMMU_TEST_CMD; sets cmd->size. */
+int t_test_cmd(int fd, struct iommu_test_cmd *cmd);
+/* IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS on @pt_id; NULL outputs are skipped. */
+int t_mock_domain_flags(int fd, uint32_t pt_id, uint32_t flags,
+			uint32_t *stdev_id, uint32_t *hwpt_id,
+			uint32_t *idev_id);
+/* IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE; *hwpt_id (if set) gets the HWPT used. */
+int t_mock_replace(int fd, uint32_t stdev_id, uint32_t pt_id,
+		   uint32_t *hwpt_id);
+/* IOMMU_TEST_OP_MD_CHECK_MAP: @hwpt_id maps [iova, iova + length) to @uptr. */
+int t_check_map(int fd, uint32_t hwpt_id, uint64_t iova, uint64_t length,
+		const void *uptr);
+/* IOMMU_TEST_OP_MD_CHECK_REFS: every page of @uptr has @refs pins. */
+int t_check_refs(int fd, const void *uptr, uint64_t length, uint32_t refs);
+int t_check_iotlb(int fd, uint32_t hwpt_id, uint32_t iotlb_id,
+		  uint32_t iotlb);
+int t_check_dev_cache(int fd, uint32_t idev_id, uint32_t cache_id,
+		      uint32_t cache);
+int t_add_reserved(int fd, uint32_t ioas_id, uint64_t start,
+		   uint64_t length);
+/* IOMMU_TEST_OP_CREATE_ACCESS; *afd gets the access fd. */
+int t_create_access(int fd, uint32_t ioas_id, uint32_t flags, int *afd);
+/* IOMMU_TEST_OP_ACCESS_PAGES; *id (if set) gets the pages id. */
+int t_access_pages(int fd, int afd, uint64_t iova, uint64_t length,
+		   const void *uptr, uint32_t flags, uint32_t *id);
+int t_destroy_access_pages(int fd, int afd, uint32_t id);
+/* IOMMU_TEST_OP_ACCESS_RW; @flags are MOCK_ACCESS_RW_*. */
+int t_access_rw(int fd, int afd, uint64_t iova, uint64_t length, void *uptr,
+		uint32_t flags);
+
+/* IOMMU_HWPT_ALLOC with every field; *hwpt_id (if set) gets the id. */
+int t_hwpt_alloc_full(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+		      uint32_t fault_id, uint32_t data_type, const void *data,
+		      uint32_t data_len, uint32_t *hwpt_id);
+/* IOMMU_HWPT_ALLOC with driver data and no fault queue. */
+int t_hwpt_alloc_data(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+		      uint32_t *hwpt_id, uint32_t data_type, const void *data,
+		      uint32_t data_len);
+/* IOMMU_HWPT_INVALIDATE of @id; *num in: entry_num, out: entries handled. */
+int t_hwpt_invalidate(int fd, uint32_t id, const void *reqs,
+		      uint32_t data_type, uint32_t entry_len, uint32_t *num);
+/* A paging HWPT (IOMMU_HWPT_DATA_NONE). */
+int t_hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+		 uint32_t *hwpt_id);
+/* A nested mock HWPT (IOMMU_HWPT_DATA_SELFTEST, IOMMU_TEST_IOTLB_DEFAULT). */
+int t_nested_alloc(int fd, uint32_t dev_id, uint32_t parent_id,
+		   uint32_t flags, uint32_t *hwpt_id);
+
 /* An anonymous mapping of @len bytes (aborts the test on failure). */
 void *t_buffer(size_t len);
 

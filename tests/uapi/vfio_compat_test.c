@@ -30,14 +30,6 @@
 #define INFO_TOTAL(nr_ranges) (IOVA_CAP_OFF + 16 + 16 * (nr_ranges))
 #define PRECAP_SZ ((uint32_t)offsetof(struct vfio_iommu_type1_info, cap_offset))
 
-static int open_iommufd(void)
-{
-	int fd = t_open("/dev/iommu", O_RDWR);
-
-	CHECK_OK(fd);
-	return fd;
-}
-
 static int compat_ioas_op(int fd, uint32_t op, uint32_t ioas_id)
 {
 	struct iommu_vfio_ioas cmd = {
@@ -108,7 +100,7 @@ static int huge_pages(int fd, uint32_t ioas_id)
 /* A fresh context whose compat IOAS has no domain; *ioas_id returned. */
 static int open_compat(uint32_t *ioas_id)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 
 	CHECK_OK(t_ioas_alloc(fd, ioas_id));
 	CHECK_OK(compat_ioas_op(fd, IOMMU_VFIO_IOAS_SET, *ioas_id));
@@ -117,7 +109,7 @@ static int open_compat(uint32_t *ioas_id)
 
 TEST(vfio_api_version)
 {
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 
 	CHECK_EQ(t_ioctl(fd, VFIO_GET_API_VERSION, NULL), VFIO_API_VERSION);
 	/* Container ioctls iommufd does not emulate, and group ioctls. */
@@ -131,7 +123,7 @@ TEST(vfio_api_version)
 TEST(vfio_check_extension)
 {
 	uint32_t ioas_id;
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 
 	CHECK_EQ(check_extension(fd, VFIO_TYPE1_IOMMU), 1);
 	CHECK_EQ(check_extension(fd, VFIO_TYPE1v2_IOMMU), 1);
@@ -168,7 +160,7 @@ VARIANT_TEST(vfio_check_extension_cc)
 TEST(vfio_set_iommu)
 {
 	uint32_t ioas_id;
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 
 	/* The type is checked before the compat IOAS. */
 	CHECK_ERRNO(set_iommu(fd, 0), EINVAL);
@@ -259,7 +251,7 @@ static uint64_t get_u64(const uint8_t *buf, size_t off)
 TEST(vfio_get_info_errors)
 {
 	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 
 	/* argsz is checked before the compat IOAS. */
 	info.argsz = offsetof(struct vfio_iommu_type1_info, iova_pgsizes) + 7;
@@ -382,7 +374,7 @@ TEST(vfio_map_dma_errors)
 {
 	size_t ps = PAGE_SIZE_T;
 	void *buf = t_buffer(ps);
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 
 	/* Size and flags are checked before the compat IOAS. */
 	CHECK_ERRNO(map_dma(fd, 1, VFIO_RW, buf, BASE_IOVA, ps), EINVAL);
@@ -455,7 +447,7 @@ VARIANT_TEST(vfio_map_dma)
 TEST(vfio_unmap_dma_errors)
 {
 	uint64_t size = 0;
-	int fd = open_iommufd();
+	int fd = t_open_iommufd();
 
 	CHECK_ERRNO(unmap_dma(fd, 1, 0, BASE_IOVA, PAGE_SIZE_T, NULL), EINVAL);
 	CHECK_ERRNO(unmap_dma(fd, UNMAP_ARGSZ - 1, 0, BASE_IOVA, PAGE_SIZE_T,

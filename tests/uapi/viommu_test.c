@@ -19,53 +19,7 @@
 
 #include "uapi.h"
 
-/* An id no object has. */
-#define NO_ID 9999u
 #define VIRT_ID 0x99u
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return t_ioctl(fd, IOMMU_TEST_CMD, cmd);
-}
-
-static int hwpt_alloc_full(int fd, uint32_t dev_id, uint32_t pt_id,
-			   uint32_t flags, uint32_t data_type,
-			   const void *data, uint32_t data_len,
-			   uint32_t *hwpt_id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = data_type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-	};
-	int ret = t_ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!ret && hwpt_id)
-		*hwpt_id = cmd.out_hwpt_id;
-	return ret;
-}
-
-static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id,
-		      uint32_t flags, uint32_t *hwpt_id)
-{
-	return hwpt_alloc_full(fd, dev_id, pt_id, flags, IOMMU_HWPT_DATA_NONE,
-			       NULL, 0, hwpt_id);
-}
-
-static int nested_alloc(int fd, uint32_t dev_id, uint32_t pt_id,
-			uint32_t flags, uint32_t *hwpt_id)
-{
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-
-	return hwpt_alloc_full(fd, dev_id, pt_id, flags,
-			       IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
-			       hwpt_id);
-}
 
 static int viommu_alloc_full(int fd, uint32_t flags, uint32_t type,
 			     uint32_t dev_id, uint32_t hwpt_id,
@@ -148,55 +102,14 @@ static int trigger_vevent(int fd, uint32_t dev_id)
 		.trigger_vevent.dev_id = dev_id,
 	};
 
-	return test_cmd(fd, &cmd);
-}
-
-static int mock_replace(int fd, uint32_t stdev_id, uint32_t pt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev_id,
-		.mock_domain_replace.pt_id = pt_id,
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int check_dev_cache(int fd, uint32_t idev_id, uint32_t cache_id,
-			   uint32_t cache)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
-		.id = idev_id,
-		.check_dev_cache = { .id = cache_id, .cache = cache },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int viommu_invalidate(int fd, uint32_t viommu_id, const void *reqs,
-			     uint32_t data_type, uint32_t entry_len,
-			     uint32_t *num)
-{
-	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
-		.hwpt_id = viommu_id,
-		.data_uptr = (uintptr_t)reqs,
-		.data_type = data_type,
-		.entry_len = entry_len,
-		.entry_num = *num,
-	};
-	int ret = t_ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd);
-
-	*num = cmd.entry_num;
-	return ret;
+	return t_test_cmd(fd, &cmd);
 }
 
 static int inv_selftest(int fd, uint32_t viommu_id,
 			const struct iommu_viommu_invalidate_selftest *reqs,
 			uint32_t *num)
 {
-	return viommu_invalidate(fd, viommu_id, reqs,
+	return t_hwpt_invalidate(fd, viommu_id, reqs,
 				 IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
 				 sizeof(*reqs), num);
 }
@@ -251,8 +164,8 @@ struct vsetup {
 static void vsetup(struct vsetup *v, unsigned int mock_domains)
 {
 	fixture_setup(&v->f, mock_domains);
-	CHECK_OK(hwpt_alloc(v->f.fd, v->f.device_id[0], v->f.ioas_id,
-			    IOMMU_HWPT_ALLOC_NEST_PARENT, &v->parent));
+	CHECK_OK(t_hwpt_alloc(v->f.fd, v->f.device_id[0], v->f.ioas_id,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT, &v->parent));
 	CHECK_OK(viommu_alloc(v->f.fd, v->f.device_id[0], v->parent,
 			      &v->viommu));
 }
@@ -267,9 +180,9 @@ static void vsetup_nested(struct vsetup *v, uint32_t *vdev_id,
 	vsetup(v, 1);
 	CHECK_OK(vdevice_alloc(v->f.fd, v->viommu, v->f.device_id[0], VIRT_ID,
 			       vdev_id));
-	CHECK_OK(nested_alloc(v->f.fd, v->f.device_id[0], v->viommu, 0,
-			      nested));
-	CHECK_OK(mock_replace(v->f.fd, v->f.stdev_id[0], *nested));
+	CHECK_OK(t_nested_alloc(v->f.fd, v->f.device_id[0], v->viommu, 0,
+			        nested));
+	CHECK_OK(t_mock_replace(v->f.fd, v->f.stdev_id[0], *nested, NULL));
 }
 
 /* ---- IOMMU_VIOMMU_ALLOC -------------------------------------------- */
@@ -285,9 +198,9 @@ TEST(viommu_alloc_rules)
 	fd = f.fd;
 	uint32_t dev = f.device_id[0], parent;
 
-	CHECK_OK(hwpt_alloc(fd, dev, f.ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
-			    &parent));
-	CHECK_OK(hwpt_alloc(fd, dev, f.ioas_id, 0, &plain));
+	CHECK_OK(t_hwpt_alloc(fd, dev, f.ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+			      &parent));
+	CHECK_OK(t_hwpt_alloc(fd, dev, f.ioas_id, 0, &plain));
 
 	/* uAPI: flags, and the reserved DEFAULT type, are EOPNOTSUPP. */
 	CHECK_ERRNO(viommu_alloc_full(fd, 1, IOMMU_VIOMMU_TYPE_SELFTEST, dev,
@@ -425,21 +338,21 @@ TEST(viommu_nested_hwpt)
 	vsetup(&v, 1);
 	fd = v.f.fd;
 	/* uAPI: a vIOMMU's nested HWPT always carries driver data. */
-	CHECK_ERRNO(hwpt_alloc(fd, v.f.device_id[0], v.viommu, 0, &out),
+	CHECK_ERRNO(t_hwpt_alloc(fd, v.f.device_id[0], v.viommu, 0, &out),
 		    EOPNOTSUPP);
-	CHECK_ERRNO(nested_alloc(fd, v.f.device_id[0], v.viommu,
-				 IOMMU_HWPT_ALLOC_NEST_PARENT, &out),
+	CHECK_ERRNO(t_nested_alloc(fd, v.f.device_id[0], v.viommu,
+				   IOMMU_HWPT_ALLOC_NEST_PARENT, &out),
 		    EOPNOTSUPP);
-	CHECK_OK(nested_alloc(fd, v.f.device_id[0], v.viommu, 0, &nested));
+	CHECK_OK(t_nested_alloc(fd, v.f.device_id[0], v.viommu, 0, &nested));
 	/* uAPI (mock): the RID needs a vdevice in the HWPT's vIOMMU. */
-	CHECK_ERRNO(mock_replace(fd, v.f.stdev_id[0], nested), ENOENT);
+	CHECK_ERRNO(t_mock_replace(fd, v.f.stdev_id[0], nested, NULL), ENOENT);
 	CHECK_OK(vdevice_alloc(fd, v.viommu, v.f.device_id[0], VIRT_ID, &vdev));
-	CHECK_OK(mock_replace(fd, v.f.stdev_id[0], nested));
+	CHECK_OK(t_mock_replace(fd, v.f.stdev_id[0], nested, NULL));
 	/* uAPI: the nested HWPT holds its vIOMMU. */
 	CHECK_OK(t_destroy(fd, vdev));
 	CHECK_ERRNO(t_destroy(fd, v.viommu), EBUSY);
 	CHECK_ERRNO(t_destroy(fd, nested), EBUSY);
-	CHECK_OK(mock_replace(fd, v.f.stdev_id[0], v.f.ioas_id));
+	CHECK_OK(t_mock_replace(fd, v.f.stdev_id[0], v.f.ioas_id, NULL));
 	CHECK_OK(t_destroy(fd, nested));
 	CHECK_OK(t_destroy(fd, v.viommu));
 	CHECK_OK(t_destroy(fd, v.parent));
@@ -451,7 +364,7 @@ TEST(viommu_nested_hwpt)
 static void check_cache_all(int fd, uint32_t idev, uint32_t cache)
 {
 	for (uint32_t i = 0; i < MOCK_DEV_CACHE_NUM; i++)
-		CHECK_OK(check_dev_cache(fd, idev, i, cache));
+		CHECK_OK(t_check_dev_cache(fd, idev, i, cache));
 }
 
 TEST(viommu_invalidate)
@@ -472,12 +385,12 @@ TEST(viommu_invalidate)
 	CHECK_OK(inv_selftest(fd, v.viommu, reqs, &num));
 	CHECK_EQ(num, 0);
 	num = 0;
-	CHECK_ERRNO(viommu_invalidate(fd, v.viommu, reqs,
+	CHECK_ERRNO(t_hwpt_invalidate(fd, v.viommu, reqs,
 				      IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID,
 				      sizeof(reqs[0]), &num),
 		    EINVAL);
 	num = 1;
-	CHECK_ERRNO(viommu_invalidate(fd, v.viommu, reqs,
+	CHECK_ERRNO(t_hwpt_invalidate(fd, v.viommu, reqs,
 				      IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID,
 				      sizeof(reqs[0]), &num),
 		    EINVAL);
@@ -506,9 +419,9 @@ TEST(viommu_invalidate)
 	num = 1;
 	CHECK_OK(inv_selftest(fd, v.viommu, reqs, &num));
 	CHECK_EQ(num, 1);
-	CHECK_OK(check_dev_cache(fd, dev, 1, 0));
-	CHECK_OK(check_dev_cache(fd, dev, 0, IOMMU_TEST_DEV_CACHE_DEFAULT));
-	CHECK_ERRNO(check_dev_cache(fd, dev, 0, 0), EINVAL);
+	CHECK_OK(t_check_dev_cache(fd, dev, 1, 0));
+	CHECK_OK(t_check_dev_cache(fd, dev, 0, IOMMU_TEST_DEV_CACHE_DEFAULT));
+	CHECK_ERRNO(t_check_dev_cache(fd, dev, 0, 0), EINVAL);
 
 	/* uAPI: entry_num returns how many ran before a failure. */
 	reqs[0].cache_id = 2;
@@ -517,8 +430,8 @@ TEST(viommu_invalidate)
 	num = 2;
 	CHECK_ERRNO(inv_selftest(fd, v.viommu, reqs, &num), EINVAL);
 	CHECK_EQ(num, 1);
-	CHECK_OK(check_dev_cache(fd, dev, 2, 0));
-	CHECK_OK(check_dev_cache(fd, dev, 3, IOMMU_TEST_DEV_CACHE_DEFAULT));
+	CHECK_OK(t_check_dev_cache(fd, dev, 2, 0));
+	CHECK_OK(t_check_dev_cache(fd, dev, 3, IOMMU_TEST_DEV_CACHE_DEFAULT));
 
 	/* FLAG_ALL ignores the cache_id. */
 	reqs[0].flags = IOMMU_TEST_INVALIDATE_FLAG_ALL;
@@ -628,7 +541,7 @@ TEST(veventq_trigger_read_poll)
 	CHECK_EQ(rec[0].hdr.sequence, 3);
 
 	/* uAPI: the device leaving the vIOMMU's HWPT ends its events. */
-	CHECK_OK(mock_replace(fd, v.f.stdev_id[0], v.f.ioas_id));
+	CHECK_OK(t_mock_replace(fd, v.f.stdev_id[0], v.f.ioas_id, NULL));
 	CHECK_ERRNO(trigger_vevent(fd, v.f.device_id[0]), ENOENT);
 	CHECK_OK(t_close(vfd));
 	fixture_teardown(&v.f);
