@@ -14,6 +14,8 @@ demo: all
 	@./build/src/cli/uiommu run -- ./build/examples/ioas_demo
 	@echo; echo "== uiommu run -- build/examples/mock_dma_demo"
 	@./build/src/cli/uiommu run -- ./build/examples/mock_dma_demo
+	@echo; echo "== uiommu run -- build/examples/vfio_dma_demo"
+	@./build/src/cli/uiommu run -- ./build/examples/vfio_dma_demo
 
 bench:
 	@./scripts/deps.sh

@@ -3,7 +3,7 @@
  *
  * A program links libuiommu and calls these functions instead of open(),
  * ioctl(), read(), write() and close() on the device nodes uiommu emulates
- * ("/dev/iommu"; VFIO device cdevs as they arrive).  Every fd handed out is a
+ * ("/dev/iommu", /dev/vfio/devices/vfioN of declared devices).  Every fd handed out is a
  * real kernel fd (so poll, fork and close-on-exec work on it); the library
  * keeps a table fd -> emulated file.  The memory the IOMMU maps is the
  * calling process's own memory.
@@ -29,6 +29,22 @@ int uiommu_open(const char *path, int flags);
 int uiommu_ioctl(int fd, unsigned long request, void *arg);
 ssize_t uiommu_read(int fd, void *buf, size_t count);
 ssize_t uiommu_write(int fd, const void *buf, size_t count);
+/*
+ * Positioned read/write on an emulated fd: a VFIO device's regions (region
+ * index << 40 is the region's offset).  -ESPIPE on files without regions.
+ */
+ssize_t uiommu_pread(int fd, void *buf, size_t count, off_t offset);
+ssize_t uiommu_pwrite(int fd, const void *buf, size_t count, off_t offset);
+/*
+ * Declare IOMMU units and emulated devices (/dev/vfio/devices/vfioN): lines
+ * (or ';'-separated entries) such as
+ *   unit vtd0 type=vtd aw=48
+ *   device vfio0 unit=vtd0 bdf=0000:00:03.0 group=1 model=dma pasid=20
+ * Adds to what UIOMMU_DEVICES / UIOMMU_CONFIG declared; once anything is
+ * declared the default device set is not created.  0, or -errno with a
+ * message naming the offending entry in @err (@err_len bytes).
+ */
+int uiommu_devices_declare(const char *text, char *err, size_t err_len);
 /* Close an emulated fd (also closes the kernel fd). */
 int uiommu_close(int fd);
 /*

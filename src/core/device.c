@@ -337,6 +337,43 @@ static void iommufd_attach_free(struct iommufd_attach *attach)
 	free(attach);
 }
 
+/*
+ * uAPI: while a device is attached to a paging HWPT, its reserved regions
+ * (an MSI window, ...) are reserved IOVA in that HWPT's IOAS, owned by the
+ * device; mapping there fails and IOVA_RANGES leaves them out.
+ */
+static int iommufd_device_enforce_resv(struct iommufd_device *idev,
+				       struct iommufd_hw_pagetable *hwpt)
+{
+	struct iommufd_hwpt_paging *hwpt_paging = find_hwpt_paging(hwpt);
+	struct iommu_resv_region r[IOMMU_RESV_REGIONS_MAX];
+	unsigned int n;
+	int rc;
+
+	if (!hwpt_paging || !idev->dev->ops->resv_regions)
+		return 0;
+	n = idev->dev->ops->resv_regions(idev->dev, r, ARRAY_SIZE(r));
+	for (unsigned int i = 0; i < n && i < ARRAY_SIZE(r); i++) {
+		rc = iopt_reserve_iova(&hwpt_paging->ioas->iopt, r[i].start,
+				       r[i].last, idev);
+		if (rc) {
+			iopt_remove_reserved_iova(&hwpt_paging->ioas->iopt,
+						  idev);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void iommufd_device_remove_resv(struct iommufd_device *idev,
+				       struct iommufd_hw_pagetable *hwpt)
+{
+	struct iommufd_hwpt_paging *hwpt_paging = find_hwpt_paging(hwpt);
+
+	if (hwpt_paging && idev->dev->ops->resv_regions)
+		iopt_remove_reserved_iova(&hwpt_paging->ioas->iopt, idev);
+}
+
 int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 				struct iommufd_device *idev, uint32_t pasid)
 {
@@ -358,6 +395,11 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 	/* uAPI: devices of one group share one page table per PASID. */
 	if (!first && attach->hwpt != hwpt)
 		return -EINVAL;
+	if (pasid == IOMMU_NO_PASID) {
+		rc = iommufd_device_enforce_resv(idev, hwpt);
+		if (rc)
+			goto err_free_attach;
+	}
 	rc = iommufd_attach_add_dev(attach, idev);
 	if (rc)
 		goto err_free;
@@ -372,10 +414,17 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 	return 0;
 
 err_free:
+	if (pasid == IOMMU_NO_PASID)
+		iommufd_device_remove_resv(idev, hwpt);
 	if (first)
 		iommufd_attach_free(attach);
 	else
 		attach->ndevs--;
+	return rc;
+
+err_free_attach:
+	if (first)
+		iommufd_attach_free(attach);
 	return rc;
 }
 
@@ -393,6 +442,8 @@ iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
 	if (i < 0)
 		return NULL;
 	hwpt = attach->hwpt;
+	if (pasid == IOMMU_NO_PASID)
+		iommufd_device_remove_resv(idev, hwpt);
 	attach->devs[i] = attach->devs[--attach->ndevs];
 	if (!attach->ndevs) {
 		NEVER(iommufd_group_set_domain(idev, pasid, NULL,
@@ -412,6 +463,30 @@ iommufd_device_do_attach(struct iommufd_device *idev, uint32_t pasid,
 	int rc = iommufd_hw_pagetable_attach(hwpt, idev, pasid);
 
 	return rc ? ERR_PTR(rc) : NULL;
+}
+
+/* Move the reserved regions of @attach's devices from @from's IOAS to @to's. */
+static int iommufd_attach_move_resv(struct iommufd_attach *attach,
+				    struct iommufd_hw_pagetable *from,
+				    struct iommufd_hw_pagetable *to)
+{
+	unsigned int i;
+	int rc = 0;
+
+	for (i = 0; i < attach->ndevs; i++)
+		iommufd_device_remove_resv(attach->devs[i], from);
+	for (i = 0; i < attach->ndevs; i++) {
+		rc = iommufd_device_enforce_resv(attach->devs[i], to);
+		if (rc)
+			break;
+	}
+	if (!rc)
+		return 0;
+	while (i--)
+		iommufd_device_remove_resv(attach->devs[i], to);
+	for (i = 0; i < attach->ndevs; i++)
+		NEVER(iommufd_device_enforce_resv(attach->devs[i], from));
+	return rc;
 }
 
 static struct iommufd_hw_pagetable *
@@ -434,9 +509,17 @@ iommufd_device_do_replace(struct iommufd_device *idev, uint32_t pasid,
 		return ERR_PTR(rc);
 	if (hwpt->driver != idev->dev->ops)
 		return ERR_PTR(-EINVAL);
+	if (pasid == IOMMU_NO_PASID) {
+		rc = iommufd_attach_move_resv(attach, old, hwpt);
+		if (rc)
+			return ERR_PTR(rc);
+	}
 	rc = iommufd_group_set_domain(idev, pasid, hwpt->domain, old->domain);
-	if (rc)
+	if (rc) {
+		if (pasid == IOMMU_NO_PASID)
+			NEVER(iommufd_attach_move_resv(attach, hwpt, old));
 		return ERR_PTR(rc);
+	}
 	attach->hwpt = hwpt;
 	if (old->fault)
 		iommufd_fault_auto_response(old, idev->igroup, pasid);
@@ -689,7 +772,9 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 			data = NULL;
 			goto out_put;
 		}
-		if (NEVER(cmd->out_data_type == IOMMU_HW_INFO_TYPE_NONE)) {
+		/* A driver may report NONE (no data) for its hardware. */
+		if (NEVER(cmd->out_data_type == IOMMU_HW_INFO_TYPE_NONE &&
+			  data)) {
 			rc = -EOPNOTSUPP;
 			goto out_put;
 		}

@@ -86,6 +86,13 @@ int iommu_copy_struct_from_user_array(void *dst, size_t dst_len,
 				      const struct iommu_user_data_array *array,
 				      uint32_t type, uint32_t index);
 
+/* A reserved IOVA range [start, last] of a device (MSI window, ...). */
+struct iommu_resv_region {
+	uint64_t start;
+	uint64_t last;
+};
+#define IOMMU_RESV_REGIONS_MAX 8
+
 /*
  * An IOMMU driver: the operations iommufd needs from whatever translates a
  * device's DMA.  One const instance per driver; compared by address to tell
@@ -137,6 +144,14 @@ struct iommu_dev_ops {
 	 * attachment of its own goes to a nested domain on the RID.
 	 */
 	bool user_pasid_table;
+	/*
+	 * Reserved regions of @dev: fills up to @max of @r, returns how many
+	 * it has.  Kept out of the IOAS of any paging HWPT the device's RID
+	 * is attached to.  NULL op: none.
+	 */
+	unsigned int (*resv_regions)(struct iommu_dev *dev,
+				     struct iommu_resv_region *r,
+				     unsigned int max);
 	/* vIOMMUs of this IOMMU (viommu.h), or NULL: none. */
 	const struct iommu_viommu_driver *viommu_driver;
 };

@@ -403,6 +403,7 @@ void ufile_set_readable(struct ufile *f, bool readable)
 
 static const struct unode unodes[] = {
 	{ "/dev/iommu", false, iommufd_fops_open },
+	{ "/dev/vfio/devices/vfio", true, vfio_cdev_open },
 };
 
 const struct unode *unode_lookup(const char *path)

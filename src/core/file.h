@@ -48,6 +48,11 @@ struct ufile_ops {
 	long (*ioctl)(struct ufile *f, unsigned long cmd, void *arg);
 	ssize_t (*read)(struct ufile *f, void *buf, size_t count);
 	ssize_t (*write)(struct ufile *f, const void *buf, size_t count);
+	/* Positioned I/O (device regions); NULL: -ESPIPE. */
+	ssize_t (*pread)(struct ufile *f, void *buf, size_t count,
+			 uint64_t off);
+	ssize_t (*pwrite)(struct ufile *f, const void *buf, size_t count,
+			  uint64_t off);
 	/* The last fd is gone: free everything the file holds. */
 	void (*release)(struct ufile *f);
 };
@@ -133,5 +138,7 @@ struct unode {
 const struct unode *unode_lookup(const char *path);
 
 int iommufd_fops_open(const char *path, int flags);
+/* /dev/vfio/devices/<name>: an emulated device's VFIO cdev (src/dev). */
+int vfio_cdev_open(const char *path, int flags);
 
 #endif

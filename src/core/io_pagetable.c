@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/iopt_internal.h"
+#include "iommu/unit.h"
 
 struct iopt_area *iopt_contig_first(struct iopt_contig_iter *iter,
 				    struct io_pagetable *iopt, uint64_t iova,
@@ -252,6 +253,28 @@ err_unmap:
 	return rc;
 }
 
+/*
+ * A unit domain's unmap leaves DMA already in flight on the old PTEs: wait
+ * for it before anything is unpinned (docs/iommu.md, "Ordering").
+ */
+static void iopt_dma_wait(struct io_pagetable *iopt,
+			  struct iommu_domain *domain)
+{
+	struct iopt_domain_ref *ref;
+
+	if (domain) {
+		if (iommu_domain_is_unit(domain))
+			iommu_dma_wait();
+		return;
+	}
+	list_for_each_entry(ref, &iopt->domains, link) {
+		if (iommu_domain_is_unit(ref->domain)) {
+			iommu_dma_wait();
+			return;
+		}
+	}
+}
+
 /* Unmap @area from every domain, then unpin (never the other way round). */
 static void iopt_area_unfill_domains(struct io_pagetable *iopt,
 				     struct iopt_area *area)
@@ -262,6 +285,7 @@ static void iopt_area_unfill_domains(struct io_pagetable *iopt,
 		return;
 	list_for_each_entry(ref, &iopt->domains, link)
 		iopt_area_unmap_domain(area, ref->domain);
+	iopt_dma_wait(iopt, NULL);
 	iopt_pages_unhold(area->pages, iopt_area_index(area),
 			  iopt_area_last_index(area));
 }
@@ -786,12 +810,13 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 		return;
 	list_del(&found->link);
 	iopt->num_domains--;
-	iopt_for_each_area(area, iopt, 0, UINT64_MAX) {
+	iopt_for_each_area(area, iopt, 0, UINT64_MAX)
 		iopt_area_unmap_domain(area, domain);
-		if (!iopt->num_domains)
+	iopt_dma_wait(iopt, domain);
+	if (!iopt->num_domains)
+		iopt_for_each_area(area, iopt, 0, UINT64_MAX)
 			iopt_pages_unhold(area->pages, iopt_area_index(area),
 					  iopt_area_last_index(area));
-	}
 	iopt_remove_reserved_iova(iopt, domain);
 	NEVER(iopt_calculate_iova_alignment(iopt));
 	free(found);

@@ -2,7 +2,8 @@
  * libuiommu.c - the public library API (include/uiommu/uiommu.h) over the
  * fd table of src/core/file.c.  The only exported symbols of libuiommu.
  * A file another process serves (inherited over fork) is called through
- * src/core/remote.c; the owner's own files take the direct path.
+ * src/core/remote.c; the owner's own files take the direct path
+ * (pread/pwrite on a remote file: -EOPNOTSUPP for now).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 
 #include "core/file.h"
 #include "core/remote.h"
+#include "dev/emu_dev.h"
 #include "util/compiler.h"
 #include "util/sys.h"
 
@@ -88,6 +90,48 @@ __uiommu_public ssize_t uiommu_write(int fd, const void *buf, size_t count)
 		ret = f->ops->write ? f->ops->write(f, buf, count) : -EINVAL;
 	ufile_put(f);
 	return ret;
+}
+
+static ssize_t uiommu_prw(int fd, void *buf, size_t count, off_t offset,
+			  bool write)
+{
+	struct ufile *f;
+	ssize_t ret;
+
+	/* uAPI: a negative offset is EINVAL, before the file is asked. */
+	if (offset < 0)
+		return -EINVAL;
+	f = ufile_get(fd);
+	if (!f)
+		return -EBADF;
+	if (ufile_is_remote(f))
+		ret = -EOPNOTSUPP;	/* not carried to the owner yet */
+	else if (write)
+		ret = f->ops->pwrite ? f->ops->pwrite(f, buf, count, offset) :
+				       -ESPIPE;
+	else
+		ret = f->ops->pread ? f->ops->pread(f, buf, count, offset) :
+				      -ESPIPE;
+	ufile_put(f);
+	return ret;
+}
+
+__uiommu_public ssize_t uiommu_pread(int fd, void *buf, size_t count,
+				     off_t offset)
+{
+	return uiommu_prw(fd, buf, count, offset, false);
+}
+
+__uiommu_public ssize_t uiommu_pwrite(int fd, const void *buf, size_t count,
+				      off_t offset)
+{
+	return uiommu_prw(fd, (void *)buf, count, offset, true);
+}
+
+__uiommu_public int uiommu_devices_declare(const char *text, char *err,
+					   size_t err_len)
+{
+	return emu_config_declare(text, err, err_len);
 }
 
 __uiommu_public int uiommu_close(int fd)

@@ -4,7 +4,8 @@
  * uiommu instead of the kernel.
  *
  * What is interposed: the open family (incl. the _FORTIFY_SOURCE variants),
- * ioctl, read, write, __read_chk, close, dup, dup2, dup3, fcntl/fcntl64
+ * ioctl, read, write, __read_chk, pread, pwrite, pread64, pwrite64 (VFIO
+ * device regions), close, dup, dup2, dup3, fcntl/fcntl64
  * (F_DUPFD, F_DUPFD_CLOEXEC), close_range and closefrom.  Nothing else is
  * needed for poll/select/epoll: every emulated fd is a real eventfd, which
  * the kernel polls as the driver's file would poll (see core/file.h).
@@ -40,7 +41,7 @@
  *   eventfd itself would give.  read() on it reads the eventfd.
  * - epoll_ctl(EPOLL_CTL_ADD) on an emulated iommufd succeeds, where the
  *   kernel refuses a file without a poll method (EPERM).
- * - readv/writev/pread/pwrite, fopen() and libc-internal opens are not
+ * - readv/writev/preadv/pwritev, fopen() and libc-internal opens are not
  *   interposed; an invalid path pointer crashes here where the kernel would
  *   return EFAULT.
  */
@@ -102,6 +103,10 @@ enum real_fn {
 	REAL_FCNTL64,
 	REAL_CLOSE_RANGE,
 	REAL_CLOSEFROM,
+	REAL_PREAD,
+	REAL_PREAD64,
+	REAL_PWRITE,
+	REAL_PWRITE64,
 	REAL_NR,
 };
 
@@ -126,6 +131,10 @@ static const char *const real_names[REAL_NR] = {
 	[REAL_FCNTL64] = "fcntl64",
 	[REAL_CLOSE_RANGE] = "close_range",
 	[REAL_CLOSEFROM] = "closefrom",
+	[REAL_PREAD] = "pread",
+	[REAL_PREAD64] = "pread64",
+	[REAL_PWRITE] = "pwrite",
+	[REAL_PWRITE64] = "pwrite64",
 };
 
 static void *real_fns[REAL_NR];
@@ -392,6 +401,51 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t count)
 		return ret_errno(uiommu_write(fd, buf, count));
 	fn = (ssize_t (*)(int, const void *, size_t))real(REAL_WRITE);
 	return fn ? fn(fd, buf, count) : syscall(SYS_write, fd, buf, count);
+}
+
+static ssize_t do_pread(enum real_fn id, int fd, void *buf, size_t count,
+			off_t offset)
+{
+	ssize_t (*fn)(int, void *, size_t, off_t);
+
+	if (is_emulated_fd(fd))
+		return ret_errno(uiommu_pread(fd, buf, count, offset));
+	fn = (ssize_t (*)(int, void *, size_t, off_t))real(id);
+	return fn ? fn(fd, buf, count, offset) :
+		    syscall(SYS_pread64, fd, buf, count, offset);
+}
+
+static ssize_t do_pwrite(enum real_fn id, int fd, const void *buf,
+			 size_t count, off_t offset)
+{
+	ssize_t (*fn)(int, const void *, size_t, off_t);
+
+	if (is_emulated_fd(fd))
+		return ret_errno(uiommu_pwrite(fd, buf, count, offset));
+	fn = (ssize_t (*)(int, const void *, size_t, off_t))real(id);
+	return fn ? fn(fd, buf, count, offset) :
+		    syscall(SYS_pwrite64, fd, buf, count, offset);
+}
+
+SHIM_EXPORT ssize_t pread(int fd, void *buf, size_t count, off_t offset)
+{
+	return do_pread(REAL_PREAD, fd, buf, count, offset);
+}
+
+SHIM_EXPORT ssize_t pread64(int fd, void *buf, size_t count, off_t offset)
+{
+	return do_pread(REAL_PREAD64, fd, buf, count, offset);
+}
+
+SHIM_EXPORT ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
+{
+	return do_pwrite(REAL_PWRITE, fd, buf, count, offset);
+}
+
+SHIM_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t count,
+			     off_t offset)
+{
+	return do_pwrite(REAL_PWRITE64, fd, buf, count, offset);
 }
 
 SHIM_EXPORT int close(int fd)
