@@ -70,6 +70,7 @@ struct iopt_pages {
 	bool borrowed;
 	int source_pidfd;
 	struct interval_tree_root holds; /* partial holds (counted spans) */
+	struct interval_tree_root ring_regs; /* pages.c: io_uring buffers */
 };
 
 struct iopt_area {

@@ -29,19 +29,28 @@
  * others, and files that cannot be mapped at all, are accepted and fail
  * with EINVAL when a domain or access needs them.
  *
- * Accounting.  USER mode charges the real uid's counter, MM mode the
- * process's; a process with CAP_IPC_LOCK at map time is not charged (the
- * kernel's rules).  The kernel's per-user count spans every process of the
- * user and includes io_uring; within one process uiommu can only count this
- * process's pins, so a per-user limit is only as strict as that.  Likewise
- * MM mode does not add the process's mlock()ed pages.
+ * Accounting.  As in the kernel, USER mode charges the real uid, MM mode
+ * the process, and a process with CAP_IPC_LOCK at map time is not charged.
+ * Pinned runs are also registered as io_uring fixed buffers (see "kernel-
+ * visible pin accounting" below), so the host kernel holds real long-term
+ * pins and shows the pages in VmPin.  Who enforces RLIMIT_MEMLOCK:
+ *   - a process without CAP_IPC_LOCK in its permitted set ("charged"
+ *     rings): the kernel, for USER-mode pins of writable memory -- the
+ *     user's locked_vm across all its processes, ENOMEM past the limit,
+ *     exactly as iommufd's USER mode (io_uring also charges its own ring
+ *     memory, 2 pages per ring on Linux 6.18, to the same counter);
+ *   - otherwise (a privileged process, which could raise CAP_IPC_LOCK
+ *     anyway; MM mode; read-only or hugetlbfs memory; no io_uring): this
+ *     file's own counters, which see only this process's pins, and MM mode
+ *     does not add the process's mlock()ed pages.  VmLck is not raised.
  *
  * Locks: pages objects are guarded by ictx->lock of their context; the pin
- * registry, the file list and the accounting counters are process-wide and
- * each has its own mutex, taken under ictx->lock and never together; the
- * node reserve's lock is innermost.  Nothing here is fork-aware: a child
- * must not use a context it inherited (the front ends route it to the
- * owner).  A child's IOMMU_IOAS_MAP arrives from remote.c as the same
+ * registry, the file list, the accounting counters and the io_uring rings
+ * are process-wide and each has its own mutex, taken under ictx->lock and
+ * never together; the node reserve's lock is innermost.  Nothing here is
+ * fork-aware except that a child leaves inherited rings alone (they count
+ * in the parent's mm): a child must not use a context it inherited (the
+ * front ends route it to the owner).  A child's IOMMU_IOAS_MAP arrives from remote.c as the same
  * memory in another form (IOMMU_IOAS_MAP_FILE of a memfd or of its shared
  * file, or our own address of shared memory); such pages are "borrowed":
  * once the child has exited, pages no hold kept cannot be had (EFAULT), as
@@ -50,6 +59,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/io_uring.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <pthread.h>
@@ -62,6 +72,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/iopt_internal.h"
@@ -424,6 +435,8 @@ bool iopt_range_pinned(uintptr_t va, uint64_t length)
 
 /* ---- accounting --------------------------------------------------------- */
 
+static uint8_t iopt_pages_internal_mode(const struct iopt_pages *pages);
+
 struct uid_account {
 	uid_t uid;
 	uint64_t locked;		/* pages */
@@ -544,8 +557,8 @@ err_undo:
 void iopt_pages_move_to_current(struct iopt_pages *pages)
 {
 	if (iopt_pages_need_charge_update(pages))
-		account_uncharge(pages->account_mode, pages->source_uid,
-				 pages->npinned);
+		account_uncharge(iopt_pages_internal_mode(pages),
+				 pages->source_uid, pages->npinned);
 	pages->source_uid = getuid();
 }
 
@@ -560,6 +573,7 @@ struct iopt_file {
 	uintptr_t base;
 	bool writable;
 	bool pinnable;			/* shmem or hugetlbfs */
+	bool hugetlb;
 	unsigned int refs;		/* pages objects using it */
 };
 
@@ -720,8 +734,8 @@ static struct iopt_file *file_get(int fd, uint64_t start, uint64_t end,
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	f->writable = writable;
-	f->pinnable = sfs.f_type == TMPFS_MAGIC ||
-		      sfs.f_type == HUGETLBFS_MAGIC;
+	f->hugetlb = sfs.f_type == HUGETLBFS_MAGIC;
+	f->pinnable = sfs.f_type == TMPFS_MAGIC || f->hugetlb;
 	f->refs = 1;
 	list_add(&f->link, &file_list);
 out_unlock:
@@ -924,7 +938,8 @@ void iopt_pages_put(struct iopt_pages *pages)
 	if (--pages->refs)
 		return;
 	NEVER(pages->npinned || pages->whole_holds ||
-	      !interval_tree_empty(&pages->holds));
+	      !interval_tree_empty(&pages->holds) ||
+	      !interval_tree_empty(&pages->ring_regs));
 	span_destroy_all(&pages->holds);
 	if (pages->file)
 		file_put(pages->file);
@@ -938,6 +953,351 @@ uint64_t iopt_pages_origin(const struct iopt_pages *pages)
 	if (pages->type == IOPT_ADDRESS_FILE)
 		return pages->file->start + (pages->base - pages->file->base);
 	return pages->base;
+}
+
+/* ---- kernel-visible pin accounting (io_uring fixed buffers) ------------- */
+
+/*
+ * Each pinned run of a pages object is also registered as io_uring fixed
+ * buffers of this process, which takes real long-term pins and makes the
+ * kernel count the pages in mm->pinned_vm (VmPin) and, for a ring made
+ * without CAP_IPC_LOCK, in the user's locked_vm against RLIMIT_MEMLOCK.
+ * Runs of different pages objects over the same memory are registered
+ * separately, so the count is per pages object as in the kernel.
+ *
+ * Regimes, fixed when the first ring is made: a process that holds
+ * CAP_IPC_LOCK in its permitted set makes its rings with it ("free" rings:
+ * VmPin only) and keeps enforcing RLIMIT_MEMLOCK itself (see Accounting);
+ * any other process makes "charged" rings and USER-mode pins are charged
+ * and refused (ENOMEM) by the kernel alone.  Not registered, so counted
+ * only internally: read-only pages objects (fixed buffers are always pinned
+ * for writing), hugetlbfs files (the kernel would charge whole huge
+ * pages), MM-mode and NONE-mode pins in a charged regime, and everything
+ * when io_uring is unavailable (ENOSYS, EPERM: seccomp, sysctl
+ * kernel.io_uring_disabled) or UIOMMU_NO_IO_URING is set.  A buffer is at
+ * most 1 GiB and a ring holds RING_SLOTS of them; more rings are made as
+ * needed.  Cost: one io_uring_register() per pinned run and about 100
+ * bytes per registered buffer.
+ */
+#define RING_SLOTS 16384u		/* io_uring's IORING_MAX_REG_BUFFERS */
+#define RING_BUF_MAX (1ull << 30)	/* io_uring's largest fixed buffer */
+
+struct pin_ring {
+	int fd;
+	uint32_t next;			/* slots never used start here */
+	uint32_t nfree;
+	uint32_t *free;			/* released slots */
+};
+
+/* One registered buffer of a pages object: host addresses [start, last]. */
+struct pin_reg {
+	struct interval_tree_node node;	/* in pages->ring_regs */
+	uint32_t ring;
+	uint32_t slot;
+	uint32_t gen;			/* ring_gen when registered */
+};
+
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pin_ring *rings;
+static uint32_t nrings;
+static int ring_state;			/* 0 not tried, 1 usable, -1 not */
+static bool ring_charged;		/* rings charge user->locked_vm */
+static uid_t ring_uid;			/* real uid the rings charge */
+static pid_t ring_pid;
+static uint32_t ring_gen;		/* rings of this process, not inherited */
+
+static int ring_caps(struct __user_cap_data_struct *data)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+						0 };
+
+	return syscall(SYS_capget, &hdr, data);
+}
+
+static int ring_set_caps(struct __user_cap_data_struct *data)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+						0 };
+
+	return syscall(SYS_capset, &hdr, data);
+}
+
+/* A new ring with an empty sparse buffer table: its fd or -errno. */
+static int ring_create(bool with_ipc_lock)
+{
+	struct __user_cap_data_struct caps[2], raised[2];
+	uint32_t bit = 1u << (CAP_IPC_LOCK % 32);
+	unsigned int w = CAP_IPC_LOCK / 32;
+	struct io_uring_rsrc_register reg = {
+		.nr = RING_SLOTS,
+		.flags = IORING_RSRC_REGISTER_SPARSE,
+	};
+	struct io_uring_params p = {};
+	bool restore = false;
+	int fd, err;
+
+	if (ring_caps(caps))
+		return -errno;
+	memcpy(raised, caps, sizeof(raised));
+	if (with_ipc_lock && !(caps[w].effective & bit)) {
+		raised[w].effective |= bit;
+		restore = true;
+	} else if (!with_ipc_lock && (caps[w].effective & bit)) {
+		raised[w].effective &= ~bit;
+		restore = true;
+	}
+	if (restore && ring_set_caps(raised))
+		return -errno;
+	fd = syscall(SYS_io_uring_setup, 1, &p);
+	err = errno;
+	if (restore)
+		ring_set_caps(caps);
+	if (fd < 0)
+		return -err;
+	if (syscall(SYS_io_uring_register, fd, IORING_REGISTER_BUFFERS2, &reg,
+		    sizeof(reg)) < 0) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/* Forget rings inherited over fork(): they count in the parent's mm. */
+static void ring_forget_inherited(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < nrings; i++) {
+		close(rings[i].fd);
+		free(rings[i].free);
+	}
+	free(rings);
+	rings = NULL;
+	nrings = 0;
+	ring_state = 0;
+	ring_pid = getpid();
+	ring_gen++;
+}
+
+/* Called with ring_lock held: are rings usable in this process? */
+static bool ring_ready(void)
+{
+	struct __user_cap_data_struct caps[2];
+	uint32_t bit = 1u << (CAP_IPC_LOCK % 32);
+	unsigned int w = CAP_IPC_LOCK / 32;
+	struct pin_ring *r;
+	int fd;
+
+	if (ring_state && ring_pid != getpid())
+		ring_forget_inherited();
+	if (ring_state)
+		return ring_state > 0;
+	ring_state = -1;
+	ring_pid = getpid();
+	if (getenv("UIOMMU_NO_IO_URING") || ring_caps(caps))
+		return false;
+	ring_charged = !(caps[w].permitted & bit);
+	fd = ring_create(!ring_charged);
+	if (fd < 0)
+		return false;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		close(fd);
+		return false;
+	}
+	r->fd = fd;
+	rings = r;
+	nrings = 1;
+	ring_uid = getuid();
+	ring_state = 1;
+	return true;
+}
+
+/* A free slot (*ring, *slot), making a ring if all are full: 0 or -errno. */
+static int ring_slot_get(uint32_t *ring, uint32_t *slot)
+{
+	struct pin_ring *r, *grown;
+	uint32_t i;
+	int fd;
+
+	for (i = 0; i < nrings; i++) {
+		r = &rings[i];
+		if (r->nfree) {
+			*ring = i;
+			*slot = r->free[--r->nfree];
+			return 0;
+		}
+		if (r->next < RING_SLOTS) {
+			*ring = i;
+			*slot = r->next++;
+			return 0;
+		}
+	}
+	grown = realloc(rings, (nrings + 1) * sizeof(*rings));
+	if (!grown)
+		return -ENOMEM;
+	rings = grown;
+	fd = ring_create(!ring_charged);
+	if (fd < 0)
+		return -ENOMEM;
+	r = &rings[nrings];
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	*ring = nrings++;
+	*slot = r->next++;
+	return 0;
+}
+
+static void ring_slot_put(uint32_t ring, uint32_t slot)
+{
+	struct pin_ring *r = &rings[ring];
+
+	if (!r->free) {
+		r->free = malloc(RING_SLOTS * sizeof(*r->free));
+		if (!r->free)
+			return;	/* the slot is lost, nothing else */
+	}
+	r->free[r->nfree++] = slot;
+}
+
+/* Point slot @slot of @ring at [va, va + len) (len 0: empty it). */
+static int ring_slot_set(uint32_t ring, uint32_t slot, uintptr_t va,
+			 uint64_t len)
+{
+	struct iovec iov = { .iov_base = (void *)va, .iov_len = len };
+	struct io_uring_rsrc_update2 up = {
+		.offset = slot,
+		.data = (uintptr_t)&iov,
+		.nr = 1,
+	};
+
+	if (syscall(SYS_io_uring_register, rings[ring].fd,
+		    IORING_REGISTER_BUFFERS_UPDATE, &up, sizeof(up)) < 0)
+		return -errno;
+	return 0;
+}
+
+static void ring_reg_drop(struct iopt_pages *pages, struct pin_reg *reg)
+{
+	if (reg->gen == ring_gen) {
+		ring_slot_set(reg->ring, reg->slot, 0, 0);
+		ring_slot_put(reg->ring, reg->slot);
+	}
+	interval_tree_remove(&reg->node, &pages->ring_regs);
+	free(reg);
+}
+
+/* Register [va, last] for @pages, in buffers of at most RING_BUF_MAX. */
+static int ring_reg_add(struct iopt_pages *pages, uintptr_t va,
+			uintptr_t last)
+{
+	while (va <= last) {
+		uint64_t len = min_t(uint64_t, last - va + 1, RING_BUF_MAX);
+		struct pin_reg *reg = malloc(sizeof(*reg));
+		int rc;
+
+		if (!reg)
+			return -ENOMEM;
+		rc = ring_slot_get(&reg->ring, &reg->slot);
+		if (!rc) {
+			rc = ring_slot_set(reg->ring, reg->slot, va, len);
+			if (rc)
+				ring_slot_put(reg->ring, reg->slot);
+		}
+		if (rc) {
+			free(reg);
+			return rc;
+		}
+		reg->gen = ring_gen;
+		reg->node.start = va;
+		reg->node.last = va + len - 1;
+		interval_tree_insert(&reg->node, &pages->ring_regs);
+		va += len;
+		if (!va)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * Unregister [va, last] of @pages; buffers reaching outside are registered
+ * again for what remains.  That can only fail if the user's limit was used
+ * up by others in between: the remainder then stays pinned uncharged.
+ */
+static void ring_reg_sub(struct iopt_pages *pages, uintptr_t va,
+			 uintptr_t last)
+{
+	struct interval_tree_node *n;
+
+	while ((n = interval_tree_iter_first(&pages->ring_regs, va, last))) {
+		struct pin_reg *reg = container_of(n, struct pin_reg, node);
+		uintptr_t s = n->start, l = n->last;
+		bool ours = reg->gen == ring_gen;
+
+		ring_reg_drop(pages, reg);
+		if (ours && s < va)
+			ring_reg_add(pages, s, va - 1);
+		if (ours && l > last)
+			ring_reg_add(pages, last + 1, l);
+	}
+}
+
+/* Are @pages' pins registered?  (Stable over the life of its pins.) */
+static bool ring_wanted(const struct iopt_pages *pages)
+{
+	if (!pages->writable)
+		return false;
+	if (pages->type == IOPT_ADDRESS_FILE && pages->file->hugetlb)
+		return false;
+	if (!ring_charged)
+		return true;
+	return pages->account_mode == IOPT_PAGES_ACCOUNT_USER &&
+	       pages->source_uid == ring_uid;
+}
+
+/* Does the kernel charge and enforce @pages' pins (charged regime)? */
+static bool ring_enforces(const struct iopt_pages *pages)
+{
+	bool r;
+
+	pthread_mutex_lock(&ring_lock);
+	r = ring_ready() && ring_charged && ring_wanted(pages);
+	pthread_mutex_unlock(&ring_lock);
+	return r;
+}
+
+static int ring_register(struct iopt_pages *pages, uintptr_t va,
+			 uint64_t length)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&ring_lock);
+	if (ring_ready() && ring_wanted(pages)) {
+		rc = ring_reg_add(pages, va, va + length - 1);
+		if (rc)
+			ring_reg_sub(pages, va, va + length - 1);
+		/* Free rings only show the pins: never fail for them. */
+		if (!ring_charged)
+			rc = 0;
+		else if (rc && rc != -ENOMEM)
+			rc = pages->type == IOPT_ADDRESS_FILE ? -EINVAL :
+								-EFAULT;
+	}
+	pthread_mutex_unlock(&ring_lock);
+	return rc;
+}
+
+static void ring_unregister(struct iopt_pages *pages, uintptr_t va,
+			    uint64_t length)
+{
+	if (interval_tree_empty(&pages->ring_regs))
+		return;
+	pthread_mutex_lock(&ring_lock);
+	if (ring_pid != getpid())
+		ring_forget_inherited();
+	ring_reg_sub(pages, va, va + length - 1);
+	pthread_mutex_unlock(&ring_lock);
 }
 
 /* ---- pinning ------------------------------------------------------------ */
@@ -990,12 +1350,24 @@ static int iopt_pages_populate(struct iopt_pages *pages, uint64_t index,
 	return 0;
 }
 
-/* Register pages [index, last_index] as pinned once more by @pages. */
+/* Undo the registration of pages [index, last_index] by @pages. */
 static void iopt_pages_unregister(struct iopt_pages *pages, uint64_t index,
 				  uint64_t last_index)
 {
-	pin_registry_sub(pages->base + (index << IOPT_PAGE_SHIFT),
-			 (last_index - index + 1) << IOPT_PAGE_SHIFT);
+	uintptr_t va = pages->base + (index << IOPT_PAGE_SHIFT);
+	uint64_t len = (last_index - index + 1) << IOPT_PAGE_SHIFT;
+
+	ring_unregister(pages, va, len);
+	pin_registry_sub(va, len);
+}
+
+/* What pages.c itself charges for @pages: nothing if the kernel does. */
+static uint8_t iopt_pages_internal_mode(const struct iopt_pages *pages)
+{
+	if (pages->account_mode == IOPT_PAGES_ACCOUNT_NONE ||
+	    ring_enforces(pages))
+		return IOPT_PAGES_ACCOUNT_NONE;
+	return pages->account_mode;
 }
 
 /* Undo the registration of every hole of holds in [index, last_index]. */
@@ -1022,10 +1394,12 @@ int iopt_pages_hold(struct iopt_pages *pages, uint64_t index,
 	struct interval_tree_span_iter it;
 	struct span_spare sp = {};
 	uint64_t newly = 0, done = index;
+	uint8_t mode;
 	int rc;
 
 	if (NEVER(last_index < index || last_index >= pages->npages))
 		return -EINVAL;
+	mode = iopt_pages_internal_mode(pages);
 	if (!whole) {
 		rc = span_spare_fill(&sp, span_add_needs(&pages->holds, index,
 							 last_index));
@@ -1045,21 +1419,27 @@ int iopt_pages_hold(struct iopt_pages *pages, uint64_t index,
 				goto err_free;
 			newly += it.last_hole - it.start_hole + 1;
 		}
-		rc = account_charge(pages->account_mode, pages->source_uid,
-				    newly);
+		rc = account_charge(mode, pages->source_uid, newly);
 		if (rc)
 			goto err_free;
 		interval_tree_for_each_span(&it, &pages->holds, index,
 					    last_index) {
 			if (!it.is_hole)
 				continue;
-			rc = pin_registry_add(
-				iopt_pages_va(pages,
-					      it.start_hole << IOPT_PAGE_SHIFT),
-				(it.last_hole - it.start_hole + 1)
-					<< IOPT_PAGE_SHIFT);
+			uintptr_t va = iopt_pages_va(
+				pages, it.start_hole << IOPT_PAGE_SHIFT);
+			uint64_t len = (it.last_hole - it.start_hole + 1)
+				       << IOPT_PAGE_SHIFT;
+
+			rc = pin_registry_add(va, len);
 			if (rc)
 				goto err_unregister;
+			/* uAPI: past RLIMIT_MEMLOCK is ENOMEM (the kernel's). */
+			rc = ring_register(pages, va, len);
+			if (rc) {
+				pin_registry_sub(va, len);
+				goto err_unregister;
+			}
 			done = it.last_hole + 1;
 		}
 		pages->npinned += newly;
@@ -1075,7 +1455,7 @@ int iopt_pages_hold(struct iopt_pages *pages, uint64_t index,
 
 err_unregister:
 	iopt_pages_unregister_holes(pages, index, last_index, done);
-	account_uncharge(pages->account_mode, pages->source_uid, newly);
+	account_uncharge(mode, pages->source_uid, newly);
 err_free:
 	span_spare_release(&sp);
 	return rc;
@@ -1121,7 +1501,8 @@ void iopt_pages_unhold(struct iopt_pages *pages, uint64_t index,
 	if (NEVER(u.unpinned > pages->npinned))
 		u.unpinned = pages->npinned;
 	pages->npinned -= u.unpinned;
-	account_uncharge(pages->account_mode, pages->source_uid, u.unpinned);
+	account_uncharge(iopt_pages_internal_mode(pages), pages->source_uid,
+			 u.unpinned);
 }
 
 /* Is every page of [index, last_index] held? */
