@@ -25,4 +25,4 @@ bench:
 	@for b in build-release/bench/bench-*; do [ -x "$$b" ] && "$$b"; done
 
 clean:
-	rm -rf build build-asan build-release build*.log
+	rm -rf build build-asan build-release build-fuzz build*.log

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # test.sh - build everything and run every test, twice: a debug build and
-# an ASan+UBSan build.  Ends with one line "N passed, N failed, N skipped"
-# summed over every test case of every test binary.
+# an ASan+UBSan build; then build the libFuzzer targets (tests/fuzz, clang)
+# and run each for a short budget on its committed corpus, one test case per
+# target.  Ends with one line "N passed, N failed, N skipped" summed over
+# every test case of every test binary and fuzz target.
+# FUZZ_TIME (seconds per target, default 20; 0 skips the fuzz step).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh || exit 1
@@ -32,6 +35,68 @@ run_build() {
 run_build build -Dbuildtype=debug || total_fail=$((total_fail + 1))
 run_build build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false ||
 	total_fail=$((total_fail + 1))
+
+fuzz_targets=(fuzz_remote_proto fuzz_ioctl_seq fuzz_pt_walk)
+fuzz_rt=$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null || true)
+
+# Each target: the committed corpus copied to a temporary dir (the tree
+# stays clean), FUZZ_TIME seconds; a crash, leak, timeout or sanitizer
+# report fails the case and leaves the input in $dir/fuzz-artifacts.
+run_fuzz() {
+	local dir=build-fuzz time=${FUZZ_TIME:-20} t tmp rc
+	local n=${#fuzz_targets[@]}
+
+	if [[ $time == 0 ]]; then
+		echo "== fuzz: skipped (FUZZ_TIME=0)"
+		total_skip=$((total_skip + n))
+		return 0
+	fi
+	if ! command -v clang >/dev/null || [[ ! -f $fuzz_rt ]]; then
+		echo "== fuzz: skipped: clang with libFuzzer not installed" \
+			"(Debian: apt-get install clang libclang-rt-14-dev)"
+		total_skip=$((total_skip + n))
+		return 0
+	fi
+	if [[ ! -f $dir/build.ninja ]]; then
+		CC=clang meson setup "$dir" -Dbuildtype=debug -Dfuzz=true \
+			-Db_sanitize=address,undefined -Db_lundef=false \
+			-Dwerror=false >"$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log"; echo "uiommu: meson setup $dir failed" >&2; return 1; }
+	fi
+	ninja -C "$dir" "${fuzz_targets[@]/#/tests/fuzz/}" >"$dir.ninja.log" 2>&1 ||
+		{ tail -n 60 "$dir.ninja.log"; echo "uiommu: build in $dir failed" >&2; return 1; }
+	echo "== fuzz ($dir, ${time}s per target)"
+	local supp=$PWD/tests/fuzz/known_bugs.supp p=0 f=0
+	for t in "${fuzz_targets[@]}"; do
+		tmp=$(mktemp -d)
+		cp tests/fuzz/corpus/"$t"/* "$tmp"/ 2>/dev/null
+		rm -rf "$dir/fuzz-artifacts/$t"
+		mkdir -p "$dir/fuzz-artifacts/$t"
+		ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$supp \
+			"$dir/tests/fuzz/$t" -max_total_time="$time" -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix="$dir/fuzz-artifacts/$t/" "$tmp" \
+			>"$dir/$t.log" 2>&1
+		rc=$?
+		rm -rf "$tmp"
+		if ((rc == 0)); then
+			p=$((p + 1))
+			echo "  ok   $t ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$dir/$t.log" | grep -o '[0-9]*$') runs)"
+		else
+			f=$((f + 1))
+			echo "  FAIL $t (exit $rc), log $dir/$t.log"
+			grep -E 'ERROR|SUMMARY|runtime error|#[0-9]+ 0x' "$dir/$t.log" | head -n 25 | sed 's/^/    /'
+			for a in "$dir/fuzz-artifacts/$t"/*; do
+				[[ -e $a ]] && echo "    input: $a (rerun: $dir/tests/fuzz/$t $a)"
+			done
+		fi
+	done
+	total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
+	echo "   $dir: $p passed, $f failed, 0 skipped"
+}
+
+run_fuzz || total_fail=$((total_fail + 1))
 
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 ((total_fail == 0))

@@ -34,6 +34,7 @@
 #include "core/hw_pagetable.h"
 #include "core/io_pagetable.h"
 #include "core/viommu.h"
+#include "util/fault_inject.h"
 
 struct iommufd_attach {
 	struct list_head item;		/* in igroup->attaches */
@@ -55,7 +56,7 @@ int iommu_dev_add(struct iommu_dev *dev, struct iommu_dev *share)
 	if (share) {
 		group = share->group;
 	} else {
-		group = calloc(1, sizeof(*group));
+		group = ufi_calloc(1, sizeof(*group));
 		if (!group) {
 			pthread_mutex_unlock(&iommu_group_lock);
 			return -ENOMEM;
@@ -131,7 +132,7 @@ static struct iommufd_group *iommufd_get_group(struct iommufd_ctx *ictx,
 		igroup->refs++;
 		return igroup;
 	}
-	igroup = calloc(1, sizeof(*igroup));
+	igroup = ufi_calloc(1, sizeof(*igroup));
 	if (!igroup)
 		return ERR_PTR(-ENOMEM);
 	igroup->refs = 1;
@@ -320,7 +321,7 @@ static int iommufd_attach_add_dev(struct iommufd_attach *attach,
 	if (attach->ndevs == attach->cap) {
 		unsigned int cap = attach->cap ? attach->cap * 2 : 2;
 		struct iommufd_device **devs =
-			realloc(attach->devs, cap * sizeof(*devs));
+			ufi_realloc(attach->devs, cap * sizeof(*devs));
 
 		if (!devs)
 			return -ENOMEM;
@@ -384,7 +385,7 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 
 	attach = iommufd_group_attach(igroup, pasid);
 	if (!attach) {
-		attach = calloc(1, sizeof(*attach));
+		attach = ufi_calloc(1, sizeof(*attach));
 		if (!attach)
 			return -ENOMEM;
 		attach->pasid = pasid;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "core/fault.h"
+#include "util/fault_inject.h"
 #include "util/sys.h"
 
 struct iommufd_fault {
@@ -150,7 +151,7 @@ static int iommufd_fault_group_add(struct iommufd_fault_group *group,
 	if (group->nfaults == group->cap) {
 		unsigned int cap = group->cap ? group->cap * 2 : 1;
 		struct iommu_hwpt_pgfault *faults =
-			realloc(group->faults, cap * sizeof(*faults));
+			ufi_realloc(group->faults, cap * sizeof(*faults));
 
 		if (!faults)
 			return -ENOMEM;
@@ -197,7 +198,7 @@ void iommufd_fault_report(struct iommufd_device *idev,
 
 	group = iommufd_fault_partial_find(fault, rec.dev_id, rec.grpid);
 	if (!group) {
-		group = calloc(1, sizeof(*group));
+		group = ufi_calloc(1, sizeof(*group));
 		if (!group)
 			return;
 		group->hwpt = hwpt;
@@ -349,7 +350,7 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 	INIT_LIST_HEAD(&fault->deliver);
 	idtable_init(&fault->response, UINT32_MAX);
 
-	f = calloc(1, sizeof(*f));
+	f = ufi_calloc(1, sizeof(*f));
 	if (!f) {
 		rc = -ENOMEM;
 		goto err_abort;

@@ -27,6 +27,7 @@
 #include "core/remote.h"
 #include "core/uaccess.h"
 #include "util/compiler.h"
+#include "util/fault_inject.h"
 #include "util/sys.h"
 
 #define FDT_CHUNK_SHIFT 10
@@ -106,7 +107,7 @@ static struct ufile **fdt_slot(int fd, bool create)
 
 		if (!create)
 			return NULL;
-		chunk = calloc(FDT_CHUNK, sizeof(*chunk));
+		chunk = ufi_calloc(FDT_CHUNK, sizeof(*chunk));
 		if (!chunk)
 			return NULL;
 		/* Published for ufile_fd_maybe(), which takes no lock. */
@@ -174,6 +175,8 @@ int ufile_install_new(struct ufile *f, const struct ufile_ops *ops,
 		efd_flags |= EFD_CLOEXEC;
 	if (flags & O_NONBLOCK)
 		efd_flags |= EFD_NONBLOCK;
+	if (FAULT_POINT("eventfd"))
+		return -EMFILE;
 	/* uAPI: a file without a poll method always polls readable. */
 	fd = eventfd(ops->pollable ? 0 : 1, efd_flags);
 	if (fd < 0)

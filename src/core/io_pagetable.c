@@ -26,6 +26,7 @@
 
 #include "core/iopt_internal.h"
 #include "iommu/unit.h"
+#include "util/fault_inject.h"
 
 struct iopt_area *iopt_contig_first(struct iopt_contig_iter *iter,
 				    struct io_pagetable *iopt, uint64_t iova,
@@ -329,11 +330,11 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *elms,
 
 	if (NEVER(!n))
 		return -EINVAL;
-	areas = calloc(n, sizeof(*areas));
+	areas = ufi_calloc(n, sizeof(*areas));
 	if (!areas)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		areas[i] = calloc(1, sizeof(*areas[i]));
+		areas[i] = ufi_calloc(1, sizeof(*areas[i]));
 		if (!areas[i]) {
 			rc = -ENOMEM;
 			goto out_free;
@@ -478,7 +479,7 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 
 		if (n == cap) {
 			cap = cap ? cap * 2 : 4;
-			grown = realloc(elms, cap * sizeof(*elms));
+			grown = ufi_realloc(elms, cap * sizeof(*elms));
 			if (!grown) {
 				rc = -ENOMEM;
 				goto err_free;
@@ -609,7 +610,7 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 	if (iopt_area_iter_first(iopt, start, last) ||
 	    interval_tree_iter_first(&iopt->allowed_itree, start, last))
 		return -EADDRINUSE;
-	reserved = calloc(1, sizeof(*reserved));
+	reserved = ufi_calloc(1, sizeof(*reserved));
 	if (!reserved)
 		return -ENOMEM;
 	reserved->node.start = start;
@@ -739,7 +740,7 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 			return rc;
 	}
 
-	ref = calloc(1, sizeof(*ref));
+	ref = ufi_calloc(1, sizeof(*ref));
 	if (!ref)
 		return -ENOMEM;
 	ref->domain = domain;
@@ -849,8 +850,8 @@ static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
 	if (iopt->num_domains && !iopt->disable_large_pages)
 		return -EINVAL;
 
-	lhs = calloc(1, sizeof(*lhs));
-	rhs = calloc(1, sizeof(*rhs));
+	lhs = ufi_calloc(1, sizeof(*lhs));
+	rhs = ufi_calloc(1, sizeof(*rhs));
 	if (!lhs || !rhs) {
 		rc = -ENOMEM;
 		goto err_free;
@@ -1092,13 +1093,20 @@ int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 	return 0;
 }
 
-/* Sets bits of the caller's bitmap; remembers the first copy failure. */
+/*
+ * The caller's bitmap is gathered a chunk at a time: the chunk's words are
+ * read and written back (so a bad bitmap fails with nothing cleared, as the
+ * kernel's pinned bitmap does), the domain sets bits in our copy, and the
+ * copy goes back to the caller.
+ */
+#define IOPT_DIRTY_CHUNK_WORDS 4096u
+
 struct iopt_dirty_user {
 	struct iommu_dirty_bitmap dirty;
 	uint64_t iova;			/* bit 0 */
 	unsigned int pgshift;
-	uint64_t *data;			/* caller memory */
-	int rc;
+	uint64_t *words;		/* our copy of the chunk's words */
+	uint64_t w0;			/* index of words[0] in the bitmap */
 };
 
 static void iopt_dirty_record(struct iommu_dirty_bitmap *b, uint64_t iova,
@@ -1109,21 +1117,35 @@ static void iopt_dirty_record(struct iommu_dirty_bitmap *b, uint64_t iova,
 	uint64_t bit = (iova - u->iova) >> u->pgshift;
 	uint64_t last = (iova + length - 1 - u->iova) >> u->pgshift;
 
-	while (bit <= last && !u->rc) {
-		uint64_t word, mask, hi = min_t(uint64_t, last, bit | 63);
+	while (bit <= last) {
+		uint64_t mask, hi = min_t(uint64_t, last, bit | 63);
 
 		mask = (hi - bit == 63) ? ~0ull :
 					  ((1ull << (hi - bit + 1)) - 1)
 						  << (bit & 63);
-		if (copy_from_user(&word, &u->data[bit / 64], sizeof(word))) {
-			u->rc = -EFAULT;
-			break;
-		}
-		word |= mask;
-		if (copy_to_user(&u->data[bit / 64], &word, sizeof(word)))
-			u->rc = -EFAULT;
+		u->words[bit / 64 - u->w0] |= mask;
 		bit = hi + 1;
 	}
+}
+
+/* read_and_clear_dirty over [iova, last] (one chunk of the bitmap). */
+static int iopt_dirty_chunk(struct iommu_domain *domain, unsigned long flags,
+			    struct iopt_dirty_user *u, uint64_t *data,
+			    uint64_t iova, uint64_t last)
+{
+	uint64_t w0 = ((iova - u->iova) >> u->pgshift) / 64;
+	uint64_t nw = ((last - u->iova) >> u->pgshift) / 64 - w0 + 1;
+	int rc;
+
+	if (copy_from_user(u->words, &data[w0], nw * 8) ||
+	    copy_to_user(&data[w0], u->words, nw * 8))
+		return -EFAULT;
+	u->w0 = w0;
+	rc = domain->ops->read_and_clear_dirty(domain, iova, last - iova + 1,
+					       flags, &u->dirty);
+	if (rc)
+		return rc;
+	return copy_to_user(&data[w0], u->words, nw * 8) ? -EFAULT : 0;
 }
 
 int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
@@ -1134,12 +1156,12 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 	struct iopt_dirty_user u = {
 		.dirty = { .record = iopt_dirty_record },
 		.iova = bitmap->iova,
-		.data = (uint64_t *)(uintptr_t)bitmap->data,
 	};
-	uint64_t align = iopt->iova_alignment, last_iova;
+	uint64_t *data = (uint64_t *)(uintptr_t)bitmap->data;
+	uint64_t align = iopt->iova_alignment, last_iova, span;
 	struct iopt_contig_iter iter;
 	struct iopt_area *area;
-	int rc;
+	int rc = 0;
 
 	if (!bitmap->length ||
 	    check_add_overflow_u64(bitmap->iova, bitmap->length - 1,
@@ -1156,19 +1178,35 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 	if (!domain->ops->read_and_clear_dirty)
 		return -EOPNOTSUPP;
 	u.pgshift = __builtin_ctzll(bitmap->page_size);
+	/* Whole words, so that a chunk never needs one more than it has. */
+	span = (uint64_t)(IOPT_DIRTY_CHUNK_WORDS - 1) * 64;
+	span = u.pgshift > (unsigned int)__builtin_clzll(span) ?
+		       UINT64_MAX : span << u.pgshift;
+	u.words = ufi_malloc(IOPT_DIRTY_CHUNK_WORDS * sizeof(*u.words));
+	if (!u.words)
+		return -ENOMEM;
 
 	iopt_for_each_contig_area(&iter, area, iopt, bitmap->iova, last_iova) {
 		uint64_t last = min_t(uint64_t, last_iova,
 				      iopt_area_last_iova(area));
+		uint64_t cur = iter.cur_iova;
 
-		rc = domain->ops->read_and_clear_dirty(domain, iter.cur_iova,
-						       last - iter.cur_iova + 1,
-						       flags, &u.dirty);
+		while (!rc) {
+			uint64_t end = last - cur < span ? last :
+							   cur + span - 1;
+
+			rc = iopt_dirty_chunk(domain, flags, &u, data, cur,
+					      end);
+			if (end == last)
+				break;
+			cur = end + 1;
+		}
 		if (rc)
-			return rc;
-		if (u.rc)
-			return u.rc;
+			break;
 	}
+	free(u.words);
+	if (rc)
+		return rc;
 	if (!iopt_contig_done(&iter))
 		return -EINVAL;
 	return 0;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "core/iopt_internal.h"
+#include "util/fault_inject.h"
 
 static void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
@@ -147,7 +148,7 @@ static int iommufd_ioas_load_iovas(struct interval_tree_root *itree,
 		/* ...and not overlap another of the list. */
 		if (interval_tree_iter_first(itree, range.start, range.last))
 			return -EINVAL;
-		allowed = calloc(1, sizeof(*allowed));
+		allowed = ufi_calloc(1, sizeof(*allowed));
 		if (!allowed)
 			return -ENOMEM;
 		allowed->node.start = range.start;

@@ -23,6 +23,7 @@
 #include "core/iommufd_private.h"
 #include "iommufd_test.h"
 #include "util/caps.h"
+#include "util/fault_inject.h"
 
 /* Smallest page size of any Linux target: a unit that faults as a whole. */
 #define UIOMMU_UACCESS_PAGE 4096u
@@ -56,10 +57,13 @@ struct iommufd_object *_iommufd_object_alloc(struct iommufd_ctx *ictx,
 	if (NEVER(type <= IOMMUFD_OBJ_NONE || type >= IOMMUFD_OBJ_MAX ||
 		  !iommufd_object_ops[type]))
 		return ERR_PTR(-EOPNOTSUPP);
-	obj = calloc(1, size);
+	obj = ufi_calloc(1, size);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
-	ret = idtable_reserve(&ictx->objects, &obj->id);
+	if (FAULT_POINT("object id"))
+		ret = -ENOMEM;
+	else
+		ret = idtable_reserve(&ictx->objects, &obj->id);
 	if (ret) {
 		free(obj);
 		return ERR_PTR(ret);
@@ -436,8 +440,8 @@ int iommufd_fops_open(const char *path, int flags)
 	struct ufile *f;
 	int fd;
 
-	ictx = calloc(1, sizeof(*ictx));
-	f = calloc(1, sizeof(*f));
+	ictx = ufi_calloc(1, sizeof(*ictx));
+	f = ufi_calloc(1, sizeof(*f));
 	if (!ictx || !f) {
 		free(ictx);
 		free(f);

@@ -77,6 +77,7 @@
 
 #include "core/iopt_internal.h"
 #include "util/caps.h"
+#include "util/fault_inject.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
@@ -114,7 +115,7 @@ static pthread_mutex_t span_reserve_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct iopt_span *span_alloc_nofail(void)
 {
-	struct iopt_span *s = malloc(sizeof(*s));
+	struct iopt_span *s = ufi_malloc(sizeof(*s));
 	unsigned int i;
 
 	if (s)
@@ -165,13 +166,13 @@ static int span_spare_fill(struct span_spare *sp, size_t want)
 {
 	memset(sp, 0, sizeof(*sp));
 	if (want > ARRAY_SIZE(sp->nodes)) {
-		sp->extra = malloc(want * sizeof(*sp->extra));
+		sp->extra = ufi_malloc(want * sizeof(*sp->extra));
 		if (!sp->extra)
 			return -ENOMEM;
 	}
 	sp->cap = want;
 	for (; sp->n < want; sp->n++) {
-		struct iopt_span *s = malloc(sizeof(*s));
+		struct iopt_span *s = ufi_malloc(sizeof(*s));
 
 		if (!s)
 			goto err;
@@ -465,7 +466,7 @@ static struct uid_account *uid_account_get(uid_t uid)
 	for (i = 0; i < num_uid_accounts; i++)
 		if (uid_accounts[i].uid == uid)
 			return &uid_accounts[i];
-	a = realloc(uid_accounts, (num_uid_accounts + 1) * sizeof(*a));
+	a = ufi_realloc(uid_accounts, (num_uid_accounts + 1) * sizeof(*a));
 	if (!a)
 		return NULL;
 	uid_accounts = a;
@@ -627,7 +628,7 @@ static int file_check_prot(int fd, uint64_t offset, int prot)
  */
 static struct iopt_file *file_unbacked(uint64_t start)
 {
-	struct iopt_file *f = calloc(1, sizeof(*f));
+	struct iopt_file *f = ufi_calloc(1, sizeof(*f));
 
 	if (!f)
 		return ERR_PTR(-ENOMEM);
@@ -709,7 +710,7 @@ static struct iopt_file *file_get(int fd, uint64_t start, uint64_t end,
 		goto out_unlock;
 	}
 
-	f = calloc(1, sizeof(*f));
+	f = ufi_calloc(1, sizeof(*f));
 	if (!f) {
 		f = ERR_PTR(-ENOMEM);
 		goto out_unlock;
@@ -836,7 +837,7 @@ static struct iopt_pages *iopt_alloc_pages(uint64_t start_byte,
 	/* uAPI: zero or absurd lengths are EINVAL. */
 	if (!length || length > SIZE_MAX - IOPT_PAGE_SIZE)
 		return ERR_PTR(-EINVAL);
-	pages = calloc(1, sizeof(*pages));
+	pages = ufi_calloc(1, sizeof(*pages));
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	pages->refs = 1;
@@ -1101,7 +1102,7 @@ static bool ring_ready(void)
 	fd = ring_create(!ring_charged);
 	if (fd < 0)
 		return false;
-	r = calloc(1, sizeof(*r));
+	r = ufi_calloc(1, sizeof(*r));
 	if (!r) {
 		close(fd);
 		return false;
@@ -1134,7 +1135,7 @@ static int ring_slot_get(uint32_t *ring, uint32_t *slot)
 			return 0;
 		}
 	}
-	grown = realloc(rings, (nrings + 1) * sizeof(*rings));
+	grown = ufi_realloc(rings, (nrings + 1) * sizeof(*rings));
 	if (!grown)
 		return -ENOMEM;
 	rings = grown;
@@ -1154,7 +1155,7 @@ static void ring_slot_put(uint32_t ring, uint32_t slot)
 	struct pin_ring *r = &rings[ring];
 
 	if (!r->free) {
-		r->free = malloc(RING_SLOTS * sizeof(*r->free));
+		r->free = ufi_malloc(RING_SLOTS * sizeof(*r->free));
 		if (!r->free)
 			return;	/* the slot is lost, nothing else */
 	}
@@ -1194,7 +1195,7 @@ static int ring_reg_add(struct iopt_pages *pages, uintptr_t va,
 {
 	while (va <= last) {
 		uint64_t len = min_t(uint64_t, last - va + 1, RING_BUF_MAX);
-		struct pin_reg *reg = malloc(sizeof(*reg));
+		struct pin_reg *reg = ufi_malloc(sizeof(*reg));
 		int rc;
 
 		if (!reg)
@@ -1333,6 +1334,8 @@ static int iopt_pages_populate(struct iopt_pages *pages, uint64_t index,
 	/* uAPI: only shmem and hugetlbfs files can be pinned. */
 	if (pages->type == IOPT_ADDRESS_FILE && !pages->file->pinnable)
 		return -EINVAL;
+	if (FAULT_POINT("populate"))
+		return -ENOMEM;
 	if (iopt_populate_supported()) {
 		if (madvise((void *)va, len,
 			    pages->writable ? MADV_POPULATE_WRITE :

@@ -72,6 +72,7 @@
 #include "core/uaccess.h"
 #include "iommufd_test.h"
 #include "util/compiler.h"
+#include "util/fault_inject.h"
 #include "util/list.h"
 
 struct remote_owner {
@@ -368,7 +369,7 @@ static int conn_ref_add(struct remote_conn *c, struct ufile *f,
 		if (c->nrefs == c->cap) {
 			size_t cap = c->cap ? c->cap * 2 : 4;
 			struct remote_ref *n =
-				realloc(c->refs, cap * sizeof(*n));
+				ufi_realloc(c->refs, cap * sizeof(*n));
 
 			if (!n)
 				return -ENOMEM;
@@ -530,7 +531,7 @@ static long serve_call(struct remote_conn *c, const struct remote_wire_req *req,
 
 static int serve_fork(struct remote_conn *c, int fd)
 {
-	struct remote_conn *n = calloc(1, sizeof(*n));
+	struct remote_conn *n = ufi_calloc(1, sizeof(*n));
 	int ret;
 
 	if (!n) {
@@ -694,7 +695,7 @@ static int server_start(void)
 
 static struct remote_owner *owner_new(pid_t pid)
 {
-	struct remote_owner *o = calloc(1, sizeof(*o));
+	struct remote_owner *o = ufi_calloc(1, sizeof(*o));
 
 	if (!o)
 		return NULL;
@@ -855,7 +856,7 @@ static void remote_files_in(struct ufile *f, unsigned long cmd, void *arg,
 			    const struct remote_wire_rep *rep, int *rfds)
 {
 	for (unsigned int i = 0; i < rep->nfiles; i++) {
-		struct ufile *n = calloc(1, sizeof(*n));
+		struct ufile *n = ufi_calloc(1, sizeof(*n));
 
 		if (!n) {
 			close(rfds[i]);
@@ -950,7 +951,7 @@ static int arena_segments(uintptr_t start, uintptr_t end,
 			struct arena_seg *ns;
 
 			cap = cap ? cap * 2 : 4;
-			ns = realloc(segs, cap * sizeof(*ns));
+			ns = ufi_realloc(segs, cap * sizeof(*ns));
 			if (!ns) {
 				rc = -ENOMEM;
 				break;
@@ -1318,7 +1319,7 @@ void remote_fork_prepare(void)
 		o->fork_fd = -1;
 	}
 	if (remote_self)
-		s.conn = calloc(1, sizeof(*s.conn));
+		s.conn = ufi_calloc(1, sizeof(*s.conn));
 	ufile_for_each_locked(fork_scan_file, &s);
 	if (s.conn) {
 		s.conn->fd = -1;

@@ -39,6 +39,7 @@
 #include "core/io_pagetable.h"
 #include "core/selftest.h"
 #include "core/viommu.h"
+#include "util/fault_inject.h"
 #include "util/sys.h"
 
 size_t iommufd_test_memory_limit = 65536;
@@ -564,7 +565,7 @@ static int iommufd_test_create_access(struct iommufd_ucmd *ucmd,
 	if (flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
 		return -EOPNOTSUPP;
 
-	staccess = calloc(1, sizeof(*staccess));
+	staccess = ufi_calloc(1, sizeof(*staccess));
 	if (!staccess)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&staccess->items);
@@ -728,7 +729,7 @@ static int iommufd_test_access_pages(struct iommufd_ucmd *ucmd,
 
 	npages = (ALIGN_UP(iova + length, page) - ALIGN_DOWN(iova, page)) /
 		 page;
-	pages = calloc(npages ? npages : 1, sizeof(*pages));
+	pages = ufi_calloc(npages ? npages : 1, sizeof(*pages));
 	if (!pages) {
 		rc = -ENOMEM;
 		goto out_put;
@@ -749,7 +750,7 @@ static int iommufd_test_access_pages(struct iommufd_ucmd *ucmd,
 			goto out_unpin;
 	}
 
-	item = calloc(1, sizeof(*item));
+	item = ufi_calloc(1, sizeof(*item));
 	if (!item) {
 		rc = -ENOMEM;
 		goto out_unpin;
@@ -796,7 +797,7 @@ static int iommufd_test_access_rw(struct iommufd_ucmd *ucmd,
 	if (IS_ERR(staccess))
 		return PTR_ERR(staccess);
 
-	tmp = calloc(1, length ? length : 1);
+	tmp = ufi_calloc(1, length ? length : 1);
 	if (!tmp) {
 		rc = -ENOMEM;
 		goto out_put;
@@ -858,7 +859,7 @@ static int iommufd_test_dirty(struct iommufd_ucmd *ucmd, uint32_t mockpt_id,
 	}
 
 	max = length / page_size;
-	bits = calloc((max + 63) / 64, sizeof(uint64_t));
+	bits = ufi_calloc((max + 63) / 64, sizeof(uint64_t));
 	if (!bits) {
 		rc = -ENOMEM;
 		goto out_put;

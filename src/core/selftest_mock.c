@@ -39,6 +39,7 @@
 
 #include "core/selftest.h"
 #include "core/viommu.h"
+#include "util/fault_inject.h"
 
 #define MOCK_PTE_PRESENT (1ull << 63)
 #define MOCK_PTE_BOUNDARY (1ull << 62)
@@ -141,7 +142,7 @@ static int mock_alloc_leaves(struct mock_iommu_domain *mock, uint64_t iova,
 
 		if (mock->leaves[i])
 			continue;
-		leaf = calloc(MOCK_LEAF_ENTRIES, sizeof(*leaf));
+		leaf = ufi_calloc(MOCK_LEAF_ENTRIES, sizeof(*leaf));
 		if (!leaf)
 			return -ENOMEM;
 		__atomic_store_n(&mock->leaves[i], leaf, __ATOMIC_RELEASE);
@@ -364,12 +365,12 @@ static struct iommu_domain *mock_domain_alloc(struct mock_dev *mdev,
 			 mock_io_page_size();
 	struct mock_iommu_domain *mock;
 
-	mock = calloc(1, sizeof(*mock));
+	mock = ufi_calloc(1, sizeof(*mock));
 	if (!mock)
 		return ERR_PTR(-ENOMEM);
 	mock->nr_leaves =
 		(pages + MOCK_LEAF_ENTRIES - 1) / MOCK_LEAF_ENTRIES;
-	mock->leaves = calloc(mock->nr_leaves, sizeof(*mock->leaves));
+	mock->leaves = ufi_calloc(mock->nr_leaves, sizeof(*mock->leaves));
 	if (!mock->leaves) {
 		free(mock);
 		return ERR_PTR(-ENOMEM);
@@ -393,7 +394,7 @@ static void *mock_dev_hw_info(struct iommu_dev *dev, uint32_t *length,
 	if (*type != IOMMU_HW_INFO_TYPE_DEFAULT &&
 	    *type != IOMMU_HW_INFO_TYPE_SELFTEST)
 		return ERR_PTR(-EOPNOTSUPP);
-	info = calloc(1, sizeof(*info));
+	info = ufi_calloc(1, sizeof(*info));
 	if (!info)
 		return ERR_PTR(-ENOMEM);
 	info->test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL;
@@ -490,7 +491,7 @@ mock_domain_alloc_nested(struct iommu_dev *dev, struct iommu_domain *parent,
 	if (rc)
 		return ERR_PTR(rc);
 
-	mock_nested = calloc(1, sizeof(*mock_nested));
+	mock_nested = ufi_calloc(1, sizeof(*mock_nested));
 	if (!mock_nested)
 		return ERR_PTR(-ENOMEM);
 	mock_nested->parent = to_mock_domain(parent);
@@ -660,7 +661,7 @@ static int mock_viommu_init(struct iommufd_viommu *viommu,
 				 min_t(size_t, user_data->len, sizeof(data))))
 			return -EFAULT;
 	}
-	mock_viommu = calloc(1, sizeof(*mock_viommu));
+	mock_viommu = ufi_calloc(1, sizeof(*mock_viommu));
 	if (!mock_viommu)
 		return -ENOMEM;
 	mock_viommu->s2_parent = to_mock_domain(parent);
@@ -702,7 +703,7 @@ static int mock_viommu_cache_invalidate(struct iommufd_viommu *viommu,
 	}
 	if (!array->entry_num)
 		goto out;
-	cmds = calloc(array->entry_num, sizeof(*cmds));
+	cmds = ufi_calloc(array->entry_num, sizeof(*cmds));
 	if (!cmds) {
 		rc = -ENOMEM;
 		goto out;
@@ -829,7 +830,7 @@ struct mock_dev *mock_dev_create(uint32_t dev_flags)
 
 	if (dev_flags & ~valid_flags)
 		return ERR_PTR(-EINVAL);
-	mdev = calloc(1, sizeof(*mdev));
+	mdev = ufi_calloc(1, sizeof(*mdev));
 	if (!mdev)
 		return ERR_PTR(-ENOMEM);
 	mdev->flags = dev_flags;

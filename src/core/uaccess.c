@@ -22,6 +22,7 @@
 
 #include "core/uaccess.h"
 #include "util/compiler.h"
+#include "util/fault_inject.h"
 
 static atomic_int self_pid;
 static atomic_bool use_pipe;
@@ -102,11 +103,15 @@ static int vm_copy(void *dst, const void *src, size_t len, bool to_user,
 
 int copy_from_user(void *dst, const void *usrc, size_t len)
 {
+	if (FAULT_POINT("copy_from_user"))
+		return -EFAULT;
 	return vm_copy(dst, usrc, len, false, cur_target);
 }
 
 int copy_to_user(void *udst, const void *src, size_t len)
 {
+	if (FAULT_POINT("copy_to_user"))
+		return -EFAULT;
 	return vm_copy(udst, src, len, true, cur_target);
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/viommu.h"
+#include "util/fault_inject.h"
 #include "util/sys.h"
 
 struct iommufd_vevent {
@@ -415,7 +416,7 @@ int iommufd_viommu_report_event(struct iommufd_viommu *viommu, uint32_t type,
 		iommufd_veventq_add(veventq, &veventq->lost);
 		return 0;
 	}
-	vevent = calloc(1, sizeof(*vevent) + len);
+	vevent = ufi_calloc(1, sizeof(*vevent) + len);
 	if (!vevent) {
 		iommufd_veventq_add(veventq, &veventq->lost);
 		return -ENOMEM;
@@ -520,7 +521,7 @@ int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd)
 	list_add_tail(&veventq->node, &viommu->veventqs);
 	veventq->lost.header.flags = IOMMU_VEVENTQ_FLAG_LOST_EVENTS;
 
-	f = calloc(1, sizeof(*f));
+	f = ufi_calloc(1, sizeof(*f));
 	if (!f) {
 		rc = -ENOMEM;
 		goto err_abort;
@@ -610,7 +611,7 @@ static int iommufd_hw_queue_pin(struct iommufd_hw_queue *hw_queue,
 		return -ERANGE;
 	npages = length / page;
 	length = npages * page;
-	pages = calloc(npages, sizeof(*pages));
+	pages = ufi_calloc(npages, sizeof(*pages));
 	if (!pages)
 		return -ENOMEM;
 	rc = iopt_pin_pages(iopt, iova, length, pages, 0, true);

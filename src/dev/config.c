@@ -6,8 +6,8 @@
  * process exits, so a pointer from emu_dev_lookup() never dangles.  A
  * declaration with an error in its text creates nothing: every entry is
  * parsed and checked against the registry and the entries before it, then
- * the units and devices are created (only running out of memory can stop
- * that half-way; what was created stays usable).  The environment (UIOMMU_DEVICES, else the file UIOMMU_CONFIG)
+ * the units and devices are created, all or nothing (running out of
+ * memory half-way destroys what this declaration had made).  The environment (UIOMMU_DEVICES, else the file UIOMMU_CONFIG)
  * is read once, on first use; when it declares nothing and no program
  * declared anything either, the default configuration applies.
  */
@@ -20,6 +20,7 @@
 
 #include "dev/emu_dev.h"
 #include "util/err.h"
+#include "util/fault_inject.h"
 
 #define EMU_DEV_MAX 256
 #define EMU_ENTRY_MAX 512
@@ -332,8 +333,8 @@ static struct emu_dev *emu_group_leader(uint32_t group)
 }
 
 /* Create what @ents declares.  Registry lock held. */
-static int emu_create_all(struct emu_entry *ents, unsigned int n, char *err,
-			  size_t err_len)
+static int emu_create_entries(struct emu_entry *ents, unsigned int n,
+			      char *err, size_t err_len)
 {
 	unsigned int units = 0, devs = 0;
 	uint32_t next_group = 0x10000;
@@ -364,9 +365,12 @@ static int emu_create_all(struct emu_entry *ents, unsigned int n, char *err,
 			continue;
 		}
 		emu_find_unit_cfg(NULL, 0, e->unit_name, &unit);
-		edev = calloc(1, sizeof(*edev));
-		if (!edev)
+		edev = ufi_calloc(1, sizeof(*edev));
+		if (!edev) {
+			emu_err(err, err_len, "device %s: out of memory",
+				e->dcfg.name);
 			return -ENOMEM;
+		}
 		*edev = e->dcfg;
 		edev->unit = unit;
 		if (!e->has_group) {
@@ -378,8 +382,11 @@ static int emu_create_all(struct emu_entry *ents, unsigned int n, char *err,
 		for (unsigned int k = 0; k < EMU_DEV_NUM_IRQS; k++)
 			edev->irq_efd[k] = -1;
 		rc = emu_unit_dev_init(edev, emu_group_leader(edev->group));
-		if (!rc && edev->model == EMU_MODEL_DMA)
+		if (!rc && edev->model == EMU_MODEL_DMA) {
 			rc = emu_dma_engine_init(edev);
+			if (rc)
+				iommu_dev_remove(&edev->dev);
+		}
 		if (rc) {
 			emu_err(err, err_len, "device %s: cannot create it: %s",
 				edev->name, strerror(-rc));
@@ -391,6 +398,31 @@ static int emu_create_all(struct emu_entry *ents, unsigned int n, char *err,
 	return 0;
 }
 
+/*
+ * As emu_create_entries, all or nothing: when one entry cannot be created
+ * the units and devices made before it are destroyed again.
+ */
+static int emu_create_all(struct emu_entry *ents, unsigned int n, char *err,
+			  size_t err_len)
+{
+	unsigned int units = emu_nunits, devs = emu_ndevs;
+	int rc = emu_create_entries(ents, n, err, err_len);
+
+	if (!rc)
+		return 0;
+	while (emu_ndevs > devs) {
+		struct emu_dev *edev = emu_devs[--emu_ndevs];
+
+		iommu_dev_remove(&edev->dev);
+		free(edev->dma);
+		pthread_mutex_destroy(&edev->lock);
+		free(edev);
+	}
+	while (emu_nunits > units)
+		iommu_unit_destroy(emu_units[--emu_nunits].unit);
+	return rc;
+}
+
 static int emu_declare_locked(const char *text, char *err, size_t err_len)
 {
 	struct emu_entry *ents;
@@ -398,11 +430,12 @@ static int emu_declare_locked(const char *text, char *err, size_t err_len)
 	char *copy;
 	int rc;
 
-	copy = strdup(text);
-	ents = calloc(EMU_ENTRY_MAX, sizeof(*ents));
+	copy = ufi_strdup(text);
+	ents = ufi_calloc(EMU_ENTRY_MAX, sizeof(*ents));
 	if (!copy || !ents) {
 		free(copy);
 		free(ents);
+		emu_err(err, err_len, "out of memory");
 		return -ENOMEM;
 	}
 	rc = emu_parse_all(copy, ents, &n, err, err_len);
@@ -423,7 +456,7 @@ static char *emu_read_file(const char *path)
 		return NULL;
 	if (getdelim(&buf, &len, '\0', f) < 0) {
 		free(buf);
-		buf = strdup("");
+		buf = ufi_strdup("");
 	}
 	fclose(f);
 	return buf;
@@ -481,10 +514,12 @@ struct emu_dev *emu_dev_lookup(const char *name)
 
 	pthread_mutex_lock(&emu_registry_lock);
 	emu_env_load();
+	/* A default set that could not be made is tried again next time. */
 	if (!emu_declared) {
-		emu_declared = true;
 		if (emu_declare_locked(emu_config_default, err, sizeof(err)))
 			fprintf(stderr, "uiommu: default devices: %s\n", err);
+		else
+			emu_declared = true;
 	}
 	for (unsigned int i = 0; i < emu_ndevs; i++)
 		if (!strcmp(emu_devs[i]->name, name))

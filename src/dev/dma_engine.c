@@ -22,6 +22,7 @@
 #include "core/uaccess.h"
 #include "dev/emu_dev.h"
 #include "iommu/dma.h"
+#include "util/fault_inject.h"
 
 struct emu_dma_engine {
 	uint64_t src, dst, len;
@@ -32,7 +33,7 @@ struct emu_dma_engine {
 
 int emu_dma_engine_init(struct emu_dev *edev)
 {
-	edev->dma = calloc(1, sizeof(*edev->dma));
+	edev->dma = ufi_calloc(1, sizeof(*edev->dma));
 	return edev->dma ? 0 : -ENOMEM;
 }
 
@@ -60,7 +61,7 @@ static void emu_dma_copy(struct emu_dev *edev)
 		e->status = EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_INVALID;
 		return;
 	}
-	bounce = malloc(e->len);
+	bounce = ufi_malloc(e->len);
 	if (!bounce) {
 		e->status = EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_INVALID;
 		return;

@@ -20,6 +20,7 @@
 
 #include "dev/emu_dev.h"
 #include "util/err.h"
+#include "util/fault_inject.h"
 
 static struct emu_dev *to_emu_dev(struct iommu_dev *dev)
 {
@@ -42,7 +43,7 @@ static void *emu_unit_hw_info(struct iommu_dev *dev, uint32_t *length,
 		*type = IOMMU_HW_INFO_TYPE_NONE;
 		return NULL;
 	}
-	data = malloc(info.len);
+	data = ufi_malloc(info.len);
 	if (!data)
 		return ERR_PTR(-ENOMEM);
 	memcpy(data, &info.data, info.len);

@@ -35,6 +35,7 @@
 #include "core/uaccess.h"
 #include "dev/emu_dev.h"
 #include "util/compiler.h"
+#include "util/fault_inject.h"
 #include "util/sys.h"
 
 #define VFIO_OFFSET_SHIFT 40
@@ -544,8 +545,8 @@ int vfio_cdev_open(const char *path, int flags)
 
 	if (!edev)
 		return -ENOENT;
-	vdev = calloc(1, sizeof(*vdev));
-	f = calloc(1, sizeof(*f));
+	vdev = ufi_calloc(1, sizeof(*vdev));
+	f = ufi_calloc(1, sizeof(*f));
 	if (!vdev || !f) {
 		free(vdev);
 		free(f);

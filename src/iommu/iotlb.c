@@ -20,6 +20,7 @@
 
 #include "iommu/iotlb.h"
 #include "iommu/unit.h"
+#include "util/fault_inject.h"
 
 static inline void cpu_relax(void)
 {
@@ -39,7 +40,7 @@ int iotlb_init(struct iotlb *t, uint32_t entries, unsigned int ways, bool nest)
 	    (entries & (entries - 1)))
 		return -EINVAL;
 	bytes = (size_t)entries * sizeof(struct iotlb_entry);
-	t->e = aligned_alloc(64, bytes < 64 ? 64 : bytes);
+	t->e = ufi_aligned_alloc(64, bytes < 64 ? 64 : bytes);
 	if (!t->e)
 		return -ENOMEM;
 	memset(t->e, 0, bytes);

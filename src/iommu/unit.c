@@ -18,6 +18,7 @@
 #include "iommu/unit_priv.h"
 #include "util/compiler.h"
 #include "util/err.h"
+#include "util/fault_inject.h"
 
 static const struct iommu_unit_type_ops *const type_ops[IOMMU_UNIT_NR_TYPES] = {
     [IOMMU_UNIT_VTD] = &iommu_unit_vtd_ops,
@@ -423,7 +424,7 @@ int iommu_unit_config_parse(const char *text, struct iommu_unit_config *cfg,
 	int type_tok = -1;
 	int ret;
 
-	p = calloc(1, sizeof(*p));
+	p = ufi_calloc(1, sizeof(*p));
 	if (!p) {
 		if (err && err_len)
 			snprintf(err, err_len, "out of memory");
@@ -532,7 +533,7 @@ struct iommu_unit *iommu_unit_create(const struct iommu_unit_config *cfg)
 
 	if (config_check(cfg, fmt, &key, msg, sizeof(msg)))
 		return ERR_PTR(-EINVAL);
-	u = calloc(1, sizeof(*u));
+	u = ufi_calloc(1, sizeof(*u));
 	if (!u)
 		return ERR_PTR(-ENOMEM);
 	u->cfg = *cfg;
@@ -543,7 +544,7 @@ struct iommu_unit *iommu_unit_create(const struct iommu_unit_config *cfg)
 				? 1u << (cfg->pasid_lg2 - PASID_LEAF_BITS)
 				: 1u;
 	pthread_mutex_init(&u->lock, NULL);
-	u->log = calloc(cfg->fault_log, sizeof(*u->log));
+	u->log = ufi_calloc(cfg->fault_log, sizeof(*u->log));
 	if (!u->log) {
 		ret = -ENOMEM;
 		goto err_free;
@@ -712,7 +713,7 @@ static struct iommu_ste **slot_ptr(struct iommu_unit *u, uint32_t rid,
 	if (!bus) {
 		if (!create)
 			return NULL;
-		bus = calloc(1, sizeof(*bus));
+		bus = ufi_calloc(1, sizeof(*bus));
 		if (!bus)
 			return NULL;
 		__atomic_store_n(&u->bus[rid >> 8], bus, __ATOMIC_RELEASE);
@@ -725,7 +726,7 @@ static struct iommu_ste **slot_ptr(struct iommu_unit *u, uint32_t rid,
 
 		if (!create)
 			return NULL;
-		dir = calloc(u->pasid_dir_size, sizeof(dir->leaf[0]));
+		dir = ufi_calloc(u->pasid_dir_size, sizeof(dir->leaf[0]));
 		if (!dir)
 			return NULL;
 		__atomic_store_n(&s->pasids, dir, __ATOMIC_RELEASE);
@@ -734,7 +735,7 @@ static struct iommu_ste **slot_ptr(struct iommu_unit *u, uint32_t rid,
 	if (!leaf) {
 		if (!create)
 			return NULL;
-		leaf = calloc(1, sizeof(*leaf));
+		leaf = ufi_calloc(1, sizeof(*leaf));
 		if (!leaf)
 			return NULL;
 		__atomic_store_n(&s->pasids->leaf[pasid >> PASID_LEAF_BITS],
@@ -785,7 +786,7 @@ int iommu_unit_attach(struct iommu_unit *u, uint32_t rid, uint32_t pasid,
 	if ((flags & IOMMU_ATTACH_PRI) && !(u->cfg.features & IOMMU_UNIT_F_PRI))
 		return -EOPNOTSUPP;
 
-	ste = calloc(1, sizeof(*ste));
+	ste = ufi_calloc(1, sizeof(*ste));
 	if (!ste)
 		return -ENOMEM;
 	ste->dom = ud;
@@ -941,7 +942,7 @@ void iommu_unit_set_fault_handler(struct iommu_unit *u, iommu_fault_fn fn,
 	struct iommu_fault_handler *h = NULL, *old;
 
 	if (fn) {
-		h = malloc(sizeof(*h));
+		h = ufi_malloc(sizeof(*h));
 		if (!h)
 			return;
 		h->fn = fn;

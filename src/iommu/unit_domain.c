@@ -23,6 +23,7 @@
 #include "iommu/unit_priv.h"
 #include "util/compiler.h"
 #include "util/err.h"
+#include "util/fault_inject.h"
 
 static uint32_t next_tag = 1;
 
@@ -45,7 +46,7 @@ struct deferred_free {
 
 static void *udomain_table_alloc(void *ctx, size_t size)
 {
-	return aligned_alloc(size, size);
+	return ufi_aligned_alloc(size, size);
 }
 
 static void deferred_free_rcu(struct rcu_head *head)
@@ -67,7 +68,7 @@ static void udomain_table_free(void *ctx, void *table, size_t size)
 		free(table);
 		return;
 	}
-	df = malloc(sizeof(*df));
+	df = ufi_malloc(sizeof(*df));
 	if (!df) {
 		iommu_synchronize_rcu();
 		free(table);
@@ -305,7 +306,7 @@ static struct iommu_udomain *udomain_new(struct iommu_unit *u,
 					 const struct iommu_domain_ops *ops,
 					 enum iommu_domain_type type)
 {
-	struct iommu_udomain *ud = calloc(1, sizeof(*ud));
+	struct iommu_udomain *ud = ufi_calloc(1, sizeof(*ud));
 
 	if (!ud)
 		return NULL;

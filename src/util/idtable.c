@@ -18,17 +18,14 @@
 #include <string.h>
 
 #include "util/compiler.h"
+#include "util/fault_inject.h"
 #include "util/idtable.h"
 
 #define BITS 64
 
-unsigned int __idtable_fail_countdown;
-
 static void *idtable_realloc(void *p, size_t size)
 {
-	if (__idtable_fail_countdown && !--__idtable_fail_countdown)
-		return NULL;
-	return realloc(p, size);
+	return ufi_realloc(p, size);
 }
 
 static inline uint64_t words_for(uint64_t nbits)

@@ -49,11 +49,4 @@ void *idtable_erase(struct idtable *t, uint32_t id);
 /* Next published id >= *id, or 0 when none; *id updated. */
 void *idtable_next(const struct idtable *t, uint32_t *id);
 
-/*
- * Test hook (allocation-failure simulation): when non-zero, counts down on
- * each allocation the table makes; the allocation that brings it to zero
- * fails.
- */
-extern unsigned int __idtable_fail_countdown;
-
 #endif

@@ -30,6 +30,7 @@
 #include "iommu/pt/pt_fmt.h"
 #include "util/compiler.h"
 #include "util/err.h"
+#include "util/fault_inject.h"
 
 static inline uint64_t pte_load(const uint64_t *p)
 {
@@ -147,7 +148,7 @@ uint32_t pt_prot_normalize(const struct pt_format *fmt, uint32_t prot)
 
 static void *default_alloc(void *ctx, size_t size)
 {
-	return aligned_alloc(size, size);
+	return ufi_aligned_alloc(size, size);
 }
 
 static void default_free(void *ctx, void *table, size_t size)
@@ -198,7 +199,7 @@ struct pt_table *pt_table_create(const struct pt_format *fmt,
 
 	if (!fmt)
 		return ERR_PTR(-EINVAL);
-	pt = calloc(1, sizeof(*pt));
+	pt = ufi_calloc(1, sizeof(*pt));
 	if (!pt)
 		return ERR_PTR(-ENOMEM);
 	pt->fmt = fmt;

@@ -5,7 +5,7 @@
  * pointer).  Random reserve / publish / unpublish / erase / lookup sequences
  * check that reserve always returns the lowest free id, -ENOSPC exactly when
  * 1 .. limit - 1 are all taken, and that lookup, erase and next agree with
- * the model.  Allocation failures (the __idtable_fail_countdown hook) must
+ * the model.  Allocation failures (the util/fault_inject.h counter) must
  * return -ENOMEM and leave the table unchanged.  Seeds are fixed and printed.
  */
 #include "harness.h"
@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/fault_inject.h"
 #include "util/idtable.h"
 
 static uint64_t rng_state;
@@ -314,15 +315,15 @@ TEST(idtable_enomem)
 		}
 		CHECK_EQ(idtable_erase(&t, 10), (uintptr_t)160);
 		/* Lowest free id is below cap: no allocation. */
-		__idtable_fail_countdown = 1;
+		ufi_fail_nth(1);
 		CHECK_EQ(idtable_reserve(&t, &id), 0);
 		CHECK_EQ(id, 10);
-		__idtable_fail_countdown = 0;
+		ufi_fail_nth(0);
 		idtable_publish(&t, id, (void *)160);
 		/* The next one needs growth (from 64 to 128 slots). */
-		__idtable_fail_countdown = fail;
+		ufi_fail_nth(fail);
 		ret = idtable_reserve(&t, &id);
-		__idtable_fail_countdown = 0;
+		ufi_fail_nth(0);
 		if (fail <= 2) {	/* slots, then free_bits (free_sum fits) */
 			CHECK_EQ(ret, -ENOMEM);
 			CHECK_EQ(t.used, 63);
@@ -347,9 +348,9 @@ TEST(idtable_enomem)
 		for (uint32_t i = 1; i < 4096; i++)
 			CHECK_EQ(idtable_reserve(&t, &id), 0);
 		CHECK_EQ(t.cap, 4096);
-		__idtable_fail_countdown = fail;
+		ufi_fail_nth(fail);
 		ret = idtable_reserve(&t, &id);
-		__idtable_fail_countdown = 0;
+		ufi_fail_nth(0);
 		CHECK_EQ(ret, fail <= 3 ? -ENOMEM : 0);
 		if (ret) {
 			CHECK_EQ(t.cap, 4096);
