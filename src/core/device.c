@@ -719,7 +719,7 @@ int iommu_copy_struct_from_user_array(void *dst, size_t dst_len,
 
 	if (NEVER(index >= array->entry_num))
 		return -EINVAL;
-	src.uptr = (const char *)array->uptr + array->entry_len * index;
+	src.uptr = uptr_add(array->uptr, (uint64_t)array->entry_len * index);
 	return iommu_copy_struct_from_user(dst, dst_len, min_len, &src, type);
 }
 
@@ -732,7 +732,7 @@ static int clear_user(void *udst, size_t len)
 
 		if (copy_to_user(udst, zeros, n))
 			return -EFAULT;
-		udst = (char *)udst + n;
+		udst = uptr_add(udst, n);
 		len -= n;
 	}
 	return 0;
@@ -786,7 +786,7 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	/* uAPI: copy what fits, zero the rest, report the full length. */
 	copy_len = min_t(uint32_t, cmd->data_len, data_len);
 	if (copy_to_user(user_ptr, data, copy_len) ||
-	    clear_user((char *)user_ptr + copy_len, cmd->data_len - copy_len)) {
+	    clear_user(uptr_add(user_ptr, copy_len), cmd->data_len - copy_len)) {
 		rc = -EFAULT;
 		goto out_put;
 	}

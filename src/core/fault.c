@@ -250,7 +250,7 @@ static ssize_t iommufd_fault_fops_read(struct ufile *f, void *buf,
 			struct iommu_hwpt_pgfault rec = group->faults[i];
 
 			rec.cookie = group->cookie;
-			if (copy_to_user((char *)buf + done, &rec,
+			if (copy_to_user(uptr_add(buf, done), &rec,
 					 fault_size)) {
 				rc = -EFAULT;
 				break;
@@ -288,7 +288,7 @@ static ssize_t iommufd_fault_fops_write(struct ufile *f, const void *buf,
 
 	iommufd_ctx_lock(fault->ictx);
 	while (done < count) {
-		if (copy_from_user(&response, (const char *)buf + done,
+		if (copy_from_user(&response, uptr_add(buf, done),
 				   response_size)) {
 			rc = -EFAULT;
 			break;

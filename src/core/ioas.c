@@ -101,7 +101,7 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 				.last = span.last_hole,
 			};
 
-			if (copy_to_user(&ranges[cmd->num_iovas], &elm,
+			if (copy_to_user(uptr_add(ranges, (uint64_t)cmd->num_iovas * sizeof(elm)), &elm,
 					 sizeof(elm))) {
 				rc = -EFAULT;
 				goto out_put;

@@ -217,7 +217,7 @@ static int iommufd_option(struct iommufd_ucmd *ucmd)
 	}
 	if (rc)
 		return rc;
-	if (copy_to_user(&((struct iommu_option *)ucmd->ubuffer)->val64,
+	if (copy_to_user(uptr_add(ucmd->ubuffer, offsetof(struct iommu_option, val64)),
 			 &cmd->val64, sizeof(cmd->val64)))
 		return -EFAULT;
 	return 0;
@@ -338,13 +338,13 @@ static int iommufd_ucmd_fetch(struct iommufd_ucmd *ucmd,
 		return -EINVAL;
 	want = min_t(size_t, ucmd->user_size, op->size);
 	if (want > got &&
-	    copy_from_user((char *)buf + got, (char *)ucmd->ubuffer + got,
+	    copy_from_user((char *)buf + got, uptr_add(ucmd->ubuffer, got),
 			   want - got))
 		return -EFAULT;
 	if (want < sizeof(*buf))
 		memset((char *)buf + want, 0, sizeof(*buf) - want);
 	if (ucmd->user_size > op->size) {
-		int zero = check_zeroed_user((char *)ucmd->ubuffer + op->size,
+		int zero = check_zeroed_user(uptr_add(ucmd->ubuffer, op->size),
 					     ucmd->user_size - op->size);
 
 		if (zero <= 0)

@@ -712,7 +712,7 @@ static int mock_viommu_cache_invalidate(struct iommufd_viommu *viommu,
 	for (uint32_t i = 0; i < array->entry_num; i++) {
 		rc = copy_struct_from_user(
 			&cmds[i], sizeof(cmds[i]),
-			(const char *)array->uptr + (size_t)i * array->entry_len,
+			uptr_add(array->uptr, (uint64_t)i * array->entry_len),
 			array->entry_len);
 		if (rc)
 			goto out_free;

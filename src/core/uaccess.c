@@ -160,7 +160,7 @@ int check_zeroed_user(const void *usrc, size_t len)
 		for (size_t i = 0; i < chunk; i++)
 			if (buf[i])
 				return 0;
-		usrc = (const char *)usrc + chunk;
+		usrc = uptr_add(usrc, chunk);
 		len -= chunk;
 	}
 	return 1;
@@ -173,7 +173,7 @@ int copy_struct_from_user(void *dst, size_t ksize, const void *usrc,
 	int ret;
 
 	if (usize > ksize) {
-		ret = check_zeroed_user((const char *)usrc + ksize,
+		ret = check_zeroed_user(uptr_add(usrc, ksize),
 					usize - ksize);
 		if (ret <= 0)
 			return ret ? ret : -E2BIG;

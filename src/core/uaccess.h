@@ -24,6 +24,16 @@
 
 struct ufile;
 
+/*
+ * A caller address @off bytes past @uptr.  Caller pointers may hold any
+ * value (NULL, the top of the address space), so the sum is done on
+ * integers, where wrapping is defined, never as C pointer arithmetic.
+ */
+static inline void *uptr_add(const void *uptr, uint64_t off)
+{
+	return (void *)((uintptr_t)uptr + (uintptr_t)off);
+}
+
 /* 0 or -EFAULT. */
 int copy_from_user(void *dst, const void *usrc, size_t len);
 int copy_to_user(void *udst, const void *src, size_t len);

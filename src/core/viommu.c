@@ -444,9 +444,9 @@ static ssize_t iommufd_veventq_fops_read(struct ufile *f, void *buf,
 		/* uAPI: whole records only; what does not fit stays queued. */
 		if (hdr_size + cur->data_len > count - done)
 			break;
-		if (copy_to_user((char *)buf + done, &cur->header, hdr_size) ||
+		if (copy_to_user(uptr_add(buf, done), &cur->header, hdr_size) ||
 		    (cur->data_len &&
-		     copy_to_user((char *)buf + done + hdr_size, cur->data,
+		     copy_to_user(uptr_add(buf, done + hdr_size), cur->data,
 				  cur->data_len))) {
 			rc = -EFAULT;
 			break;
