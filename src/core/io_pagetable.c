@@ -1137,15 +1137,15 @@ static int iopt_dirty_chunk(struct iommu_domain *domain, unsigned long flags,
 	uint64_t nw = ((last - u->iova) >> u->pgshift) / 64 - w0 + 1;
 	int rc;
 
-	if (copy_from_user(u->words, &data[w0], nw * 8) ||
-	    copy_to_user(&data[w0], u->words, nw * 8))
+	if (copy_from_user(u->words, uptr_add(data, (uint64_t)w0 * 8), nw * 8) ||
+	    copy_to_user(uptr_add(data, (uint64_t)w0 * 8), u->words, nw * 8))
 		return -EFAULT;
 	u->w0 = w0;
 	rc = domain->ops->read_and_clear_dirty(domain, iova, last - iova + 1,
 					       flags, &u->dirty);
 	if (rc)
 		return rc;
-	return copy_to_user(&data[w0], u->words, nw * 8) ? -EFAULT : 0;
+	return copy_to_user(uptr_add(data, (uint64_t)w0 * 8), u->words, nw * 8) ? -EFAULT : 0;
 }
 
 int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,

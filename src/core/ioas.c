@@ -140,7 +140,8 @@ static int iommufd_ioas_load_iovas(struct interval_tree_root *itree,
 		struct iommu_iova_range range;
 		struct iopt_allowed *allowed;
 
-		if (copy_from_user(&range, ranges + i, sizeof(range)))
+		if (copy_from_user(&range, uptr_add(ranges, (uint64_t)i * sizeof(range)),
+				   sizeof(range)))
 			return -EFAULT;
 		/* uAPI: a range must hold at least two bytes... */
 		if (range.start >= range.last)

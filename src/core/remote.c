@@ -808,7 +808,7 @@ static bool fd_field_match(const struct remote_fd_field *ff, unsigned long cmd,
 		return false;
 	if (cmd != IOMMU_TEST_CMD)
 		return true;
-	if (copy_from_user(&op, (char *)arg + offsetof(struct iommu_test_cmd, op),
+	if (copy_from_user(&op, uptr_add(arg, offsetof(struct iommu_test_cmd, op)),
 			   sizeof(op)))
 		return false;
 	return op == ff->test_op;
@@ -829,7 +829,7 @@ static unsigned int remote_fds_in(struct ufile *f, unsigned long cmd,
 
 		if (ff->out || req->nfds == REMOTE_MAX_FDS ||
 		    !fd_field_match(ff, cmd, arg) ||
-		    copy_from_user(&v, (char *)arg + ff->offset, sizeof(v)))
+		    copy_from_user(&v, uptr_add(arg, ff->offset), sizeof(v)))
 			continue;
 		g = ufile_get(v);
 		if (g) {
@@ -876,7 +876,7 @@ static void remote_files_in(struct ufile *f, unsigned long cmd, void *arg,
 		}
 		for (size_t j = 0; j < ARRAY_SIZE(remote_fd_fields); j++) {
 			const struct remote_fd_field *ff = &remote_fd_fields[j];
-			char *field = (char *)arg + ff->offset;
+			char *field = uptr_add(arg, ff->offset);
 			int32_t v;
 
 			if (!ff->out || !fd_field_match(ff, cmd, arg) ||

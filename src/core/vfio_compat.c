@@ -177,7 +177,7 @@ static int vfio_chain_put(struct vfio_info_chain *c, uint64_t off,
 {
 	if (off + len > c->argsz)
 		return 0;
-	if (copy_to_user((char *)c->ubuf + off, src, len))
+	if (copy_to_user(uptr_add(c->ubuf, off), src, len))
 		return -EFAULT;
 	return 0;
 }
@@ -188,8 +188,8 @@ static int vfio_chain_add(struct vfio_info_chain *c, uint64_t size)
 	uint32_t next = c->total;
 
 	if (c->last && c->argsz >= c->total &&
-	    copy_to_user((char *)c->ubuf + c->last +
-				 offsetof(struct vfio_info_cap_header, next),
+	    copy_to_user(uptr_add(c->ubuf, c->last +
+				 offsetof(struct vfio_info_cap_header, next)),
 			 &next, sizeof(next)))
 		return -EFAULT;
 	c->last = c->total;

@@ -181,7 +181,7 @@ static int vfio_cdev_attach(struct vfio_cdev *vdev, void *uarg)
 		if (attach.argsz < sizeof(attach))
 			return -EINVAL;
 		if (copy_from_user(&attach.pasid,
-				   (char *)uarg + offsetof(typeof(attach), pasid),
+				   uptr_add(uarg, offsetof(typeof(attach), pasid)),
 				   sizeof(attach.pasid)))
 			return -EFAULT;
 		pasid = attach.pasid;
@@ -195,7 +195,7 @@ static int vfio_cdev_attach(struct vfio_cdev *vdev, void *uarg)
 		rc = iommufd_device_replace(vdev->idev, pasid, &attach.pt_id);
 	else
 		rc = iommufd_device_attach(vdev->idev, pasid, &attach.pt_id);
-	if (!rc && copy_to_user((char *)uarg + offsetof(typeof(attach), pt_id),
+	if (!rc && copy_to_user(uptr_add(uarg, offsetof(typeof(attach), pt_id)),
 				&attach.pt_id, sizeof(attach.pt_id))) {
 		iommufd_device_detach(vdev->idev, pasid);
 		rc = -EFAULT;
@@ -220,7 +220,7 @@ static int vfio_cdev_detach(struct vfio_cdev *vdev, void *uarg)
 		if (detach.argsz < sizeof(detach))
 			return -EINVAL;
 		if (copy_from_user(&detach.pasid,
-				   (char *)uarg + offsetof(typeof(detach), pasid),
+				   uptr_add(uarg, offsetof(typeof(detach), pasid)),
 				   sizeof(detach.pasid)))
 			return -EFAULT;
 		pasid = detach.pasid;
@@ -372,7 +372,7 @@ static int vfio_cdev_set_irqs(struct vfio_cdev *vdev, void *uarg)
 	if (size && hdr.count) {
 		void *dst = size == 1 ? (void *)&b : (void *)&efd;
 
-		if (copy_from_user(dst, (char *)uarg + minsz, size))
+		if (copy_from_user(dst, uptr_add(uarg, minsz), size))
 			return -EFAULT;
 	}
 
