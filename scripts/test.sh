@@ -4,7 +4,7 @@
 # and run each for a short budget on its committed corpus, one test case per
 # target.  Ends with one line "N passed, N failed, N skipped" summed over
 # every test case of every test binary and fuzz target.
-# FUZZ_TIME (seconds per target, default 20; 0 skips the fuzz step).
+# FUZZ_TIME (upper bound in seconds per target, default 60; 0 skips the fuzz step).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh || exit 1
@@ -37,13 +37,16 @@ run_build build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef
 	total_fail=$((total_fail + 1))
 
 fuzz_targets=(fuzz_remote_proto fuzz_ioctl_seq fuzz_pt_walk)
+# A fixed seed and a fixed number of runs per target make the CI step
+# repeatable: the same tree gives the same inputs.  FUZZ_TIME only bounds it.
+declare -A fuzz_runs=([fuzz_remote_proto]=2000000 [fuzz_ioctl_seq]=40000 [fuzz_pt_walk]=15000)
 fuzz_rt=$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null || true)
 
 # Each target: the committed corpus copied to a temporary dir (the tree
-# stays clean), FUZZ_TIME seconds; a crash, leak, timeout or sanitizer
+# stays clean), seed 1 and a fixed run count; a crash, leak, timeout or sanitizer
 # report fails the case and leaves the input in $dir/fuzz-artifacts.
 run_fuzz() {
-	local dir=build-fuzz time=${FUZZ_TIME:-20} t tmp rc
+	local dir=build-fuzz time=${FUZZ_TIME:-60} t tmp rc
 	local n=${#fuzz_targets[@]}
 
 	if [[ $time == 0 ]]; then
@@ -65,7 +68,7 @@ run_fuzz() {
 	fi
 	ninja -C "$dir" "${fuzz_targets[@]/#/tests/fuzz/}" >"$dir.ninja.log" 2>&1 ||
 		{ tail -n 60 "$dir.ninja.log"; echo "uiommu: build in $dir failed" >&2; return 1; }
-	echo "== fuzz ($dir, ${time}s per target)"
+	echo "== fuzz ($dir, seed 1, fixed runs, at most ${time}s per target)"
 	local supp=$PWD/tests/fuzz/known_bugs.supp p=0 f=0
 	for t in "${fuzz_targets[@]}"; do
 		tmp=$(mktemp -d)
@@ -74,7 +77,8 @@ run_fuzz() {
 		mkdir -p "$dir/fuzz-artifacts/$t"
 		ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$supp \
-			"$dir/tests/fuzz/$t" -max_total_time="$time" -timeout=10 \
+			"$dir/tests/fuzz/$t" -seed=1 -runs="${fuzz_runs[$t]}" \
+			-max_total_time="$time" -timeout=10 \
 			-rss_limit_mb=2048 -print_final_stats=1 \
 			-artifact_prefix="$dir/fuzz-artifacts/$t/" "$tmp" \
 			>"$dir/$t.log" 2>&1
