@@ -2,13 +2,14 @@
 # deps.sh - make sure the Debian packages uiommu needs are installed.
 # As root: installs what is missing with apt-get.  Otherwise: names exactly
 # what is missing and the command that installs it, and fails.
-# The fuzz targets' packages (clang, libFuzzer) are optional: installed as
-# root when missing, and when that is not possible scripts/test.sh skips
-# the fuzz step and says why.
+# Optional packages, installed as root when missing; when that is not
+# possible scripts/test.sh skips the step that needs them and says why:
+# clang and libFuzzer (the fuzz targets); linux-source-6.12 and libcap-dev
+# (the kernel's own iommufd selftest, built from Debian's kernel source).
 set -euo pipefail
 
 need=(gcc libc6-dev make meson ninja-build pkg-config liburcu-dev python3)
-want=(clang libclang-rt-14-dev)
+want=(clang libclang-rt-14-dev linux-source-6.12 libcap-dev)
 
 installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
@@ -25,7 +26,7 @@ done
 
 if [[ $(id -u) -ne 0 ]]; then
 	if ((${#optional[@]})); then
-		echo "uiommu: optional (fuzz targets) packages missing: ${optional[*]}" >&2
+		echo "uiommu: optional packages missing (fuzz targets, kernel selftest): ${optional[*]}" >&2
 	fi
 	((${#missing[@]} == 0)) && exit 0
 	echo "uiommu: missing Debian packages: ${missing[*]}" >&2
@@ -41,8 +42,8 @@ if ((${#missing[@]})); then
 	apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if ((${#optional[@]})); then
-	echo "uiommu: installing ${optional[*]} (fuzz targets)" >&2
+	echo "uiommu: installing ${optional[*]} (fuzz targets, kernel selftest)" >&2
 	apt-get install -y -qq "${optional[@]}" >/dev/null ||
-		echo "uiommu: could not install ${optional[*]}; the fuzz step will be skipped" >&2
+		echo "uiommu: could not install ${optional[*]}; the steps needing them will be skipped" >&2
 fi
 exit 0

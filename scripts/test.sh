@@ -2,8 +2,10 @@
 # test.sh - build everything and run every test, twice: a debug build and
 # an ASan+UBSan build; then build the libFuzzer targets (tests/fuzz, clang)
 # and run each for a short budget on its committed corpus, one test case per
-# target.  Ends with one line "N passed, N failed, N skipped" summed over
-# every test case of every test binary and fuzz target.
+# target; then the kernel's own iommufd selftest (v6.12, from Debian's
+# linux-source-6.12) under `uiommu run`.  Ends with one line
+# "N passed, N failed, N skipped" summed over every test case of every test
+# binary, fuzz target and selftest case.
 # FUZZ_TIME (upper bound in seconds per target, default 60; 0 skips the fuzz step).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -101,6 +103,39 @@ run_fuzz() {
 }
 
 run_fuzz || total_fail=$((total_fail + 1))
+
+# The kernel's own iommufd selftest, from Debian's linux-source-6.12 (its
+# v6.12 text), built unmodified against our headers and run under `uiommu
+# run` (scripts/kselftest.sh); each of its cases counts as a test case,
+# judged against tests/kselftest/expected-v6.12.txt.
+run_kselftest() {
+	local tarball=/usr/src/linux-source-6.12.tar.xz src=build/kselftest-v6.12
+	local st=linux-source-6.12/tools/testing/selftests p f s
+
+	if [[ ! -f $tarball ]] || ! [[ -f /usr/include/sys/capability.h ]]; then
+		echo "== kselftest v6.12: skipped: needs Debian's linux-source-6.12 and libcap-dev" \
+			"(apt-get install linux-source-6.12 libcap-dev)"
+		total_skip=$((total_skip + 1))
+		return 0
+	fi
+	if [[ ! -f $src/$st/iommu/iommufd.c ]]; then
+		mkdir -p "$src"
+		tar -xJf "$tarball" -C "$src" "$st/iommu/iommufd.c" "$st/iommu/iommufd_utils.h" \
+			"$st/kselftest_harness.h" "$st/kselftest.h" ||
+			{ echo "uiommu: cannot extract the selftest from $tarball" >&2; return 1; }
+	fi
+	echo "== kselftest v6.12 (tools/testing/selftests/iommu/iommufd.c under uiommu run)"
+	rm -f build/kselftest/run.log
+	BUILD=build ./scripts/kselftest.sh "$src/linux-source-6.12" >build/kselftest.log 2>&1
+	read -r p f s < <(python3 scripts/kselftest_check.py tests/kselftest/expected-v6.12.txt \
+		build/kselftest/run.log | tee build/kselftest.check | tail -n 1)
+	head -n -1 build/kselftest.check
+	[[ -n $p ]] || { tail -n 20 build/kselftest.log; return 1; }
+	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + s))
+	echo "   kselftest v6.12: $p passed, $f failed, $s skipped (log build/kselftest/run.log)"
+}
+
+run_kselftest || total_fail=$((total_fail + 1))
 
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 ((total_fail == 0))
