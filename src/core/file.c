@@ -88,6 +88,21 @@ void ufile_for_each_locked(void (*fn)(struct ufile *f, void *arg), void *arg)
 	}
 }
 
+void ufile_for_each_fd(void (*fn)(int fd, struct ufile *f, void *arg),
+		       void *arg)
+{
+	pthread_rwlock_rdlock(&fdt_lock);
+	for (unsigned int hi = 0; hi < FDT_CHUNK; hi++) {
+		if (!fdt[hi])
+			continue;
+		for (unsigned int lo = 0; lo < FDT_CHUNK; lo++)
+			if (fdt[hi][lo])
+				fn((int)(hi << FDT_CHUNK_SHIFT | lo),
+				   fdt[hi][lo], arg);
+	}
+	pthread_rwlock_unlock(&fdt_lock);
+}
+
 static void ufile_fork_register(void)
 {
 	pthread_atfork(ufile_fork_prepare, ufile_fork_parent,

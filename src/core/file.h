@@ -129,6 +129,13 @@ int ufile_kfd_keep_locked(struct ufile *f);
  */
 void ufile_for_each_locked(void (*fn)(struct ufile *f, void *arg), void *arg);
 
+/*
+ * Call @fn on every fd of the table with its file, the table locked shared:
+ * @fn must not change the table.
+ */
+void ufile_for_each_fd(void (*fn)(int fd, struct ufile *f, void *arg),
+		       void *arg);
+
 /* Device nodes: path -> open function. */
 struct unode {
 	const char *path;	/* exact path, or prefix when prefix is true */

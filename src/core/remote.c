@@ -50,6 +50,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1379,4 +1380,276 @@ void remote_fork_child(void)
 		o->fork_fd = -1;
 	}
 	remote_self = NULL;
+}
+
+/* ---- exec ---------------------------------------------------------------- */
+
+/*
+ * exec() keeps the fds without FD_CLOEXEC and the open files behind them.
+ * A file another process serves stays reachable from the new image if the
+ * connection to its owner survives too and the new image learns which fd
+ * names which handle: remote_exec_export() writes that down as the value of
+ * UIOMMU_EXEC and clears FD_CLOEXEC on the connections that carry a
+ * surviving file; remote_exec_import(), in the new image, installs the
+ * stand-ins again and sends CLOSE for the files whose every fd was
+ * close-on-exec (the kernel closes those at exec).  A connection that
+ * carries no surviving file stays close-on-exec: its EOF drops all of its
+ * references, as before.
+ *
+ * Value: "pid=P" (the process that exec'd: the value means nothing to
+ * another process, e.g. a child the new image forks before it imports),
+ * then per owner "o=OWNERPID:CONNFD" followed by its files, "f=FD:HANDLE:
+ * FLAGS" (hex handle and open flags) for each surviving fd and "c=HANDLE"
+ * for each file to close.
+ *
+ * Files this process owns itself cannot cross exec: their state is in the
+ * image that exec replaces (docs/remote.md, limits).
+ */
+
+struct exec_fd {
+	struct ufile *f;	/* a reference taken */
+	int fd;
+	bool keep;		/* FD_CLOEXEC clear */
+};
+
+struct exec_scan {
+	struct exec_fd *v;
+	size_t n, cap;
+	int err;
+};
+
+/* Connections whose FD_CLOEXEC export cleared, for remote_exec_abort(). */
+static int exec_cleared[16];
+static unsigned int exec_ncleared;
+
+static void exec_scan_fd(int fd, struct ufile *f, void *arg)
+{
+	struct exec_scan *s = arg;
+	long fl;
+
+	if (s->err || !ufile_is_remote(f))
+		return;
+	fl = syscall(SYS_fcntl, fd, F_GETFD);
+	if (fl < 0)
+		return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct exec_fd *v = ufi_realloc(s->v, cap * sizeof(*v));
+
+		if (!v) {
+			s->err = -ENOMEM;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	ufile_hold(f);
+	s->v[s->n++] = (struct exec_fd){ f, fd, !(fl & FD_CLOEXEC) };
+}
+
+/* Does any fd of @v[0..n) on @f survive exec? */
+static bool exec_file_kept(const struct exec_scan *s, const struct ufile *f)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].f == f && s->v[i].keep)
+			return true;
+	return false;
+}
+
+/* Was @f listed before index @i? */
+static bool exec_file_seen(const struct exec_scan *s, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (s->v[j].f == s->v[i].f)
+			return true;
+	return false;
+}
+
+char *remote_exec_export(void)
+{
+	struct exec_scan s = {};
+	struct remote_owner *o;
+	char *out = NULL;
+	size_t len = 0, cap;
+
+	exec_ncleared = 0;
+	ufile_for_each_fd(exec_scan_fd, &s);
+	if (s.err || !s.n)
+		goto out_put;
+	cap = 32 + (s.n + 1) * 64;
+	pthread_mutex_lock(&owners_lock);
+	for (o = owners; o; o = o->next) {
+		bool any = false;
+
+		if (o == remote_self || o->conn_fd < 0)
+			continue;
+		for (size_t i = 0; i < s.n && !any; i++)
+			any = s.v[i].f->owner == o && s.v[i].keep;
+		if (!any || exec_ncleared == ARRAY_SIZE(exec_cleared))
+			continue;
+		if (!out) {
+			cap += 64 * ARRAY_SIZE(exec_cleared);
+			out = ufi_malloc(cap);
+			if (!out)
+				break;
+			len = (size_t)snprintf(out, cap, "pid=%d", getpid());
+		}
+		len += (size_t)snprintf(out + len, cap - len, " o=%d:%d",
+					(int)o->pid, o->conn_fd);
+		for (size_t i = 0; i < s.n; i++) {
+			const struct exec_fd *e = &s.v[i];
+
+			if (e->f->owner != o)
+				continue;
+			if (e->keep)
+				len += (size_t)snprintf(out + len, cap - len,
+							" f=%d:%llx:%x", e->fd,
+							(unsigned long long)e->f->handle,
+							(unsigned int)e->f->flags);
+			else if (!exec_file_kept(&s, e->f) &&
+				 !exec_file_seen(&s, i))
+				len += (size_t)snprintf(out + len, cap - len,
+							" c=%llx",
+							(unsigned long long)e->f->handle);
+		}
+		if (syscall(SYS_fcntl, o->conn_fd, F_SETFD, 0) == 0)
+			exec_cleared[exec_ncleared++] = o->conn_fd;
+	}
+	pthread_mutex_unlock(&owners_lock);
+out_put:
+	for (size_t i = 0; i < s.n; i++)
+		ufile_put(s.v[i].f);
+	free(s.v);
+	return out;
+}
+
+void remote_exec_abort(void)
+{
+	for (unsigned int i = 0; i < exec_ncleared; i++)
+		syscall(SYS_fcntl, exec_cleared[i], F_SETFD, FD_CLOEXEC);
+	exec_ncleared = 0;
+}
+
+/*
+ * Parse ':'-separated numbers at *@p, one per character of @bases ('d'
+ * decimal, 'x' hex), into @v: true when all were there.
+ */
+static bool exec_nums(const char **p, const char *bases, unsigned long long *v)
+{
+	for (int i = 0; bases[i]; i++) {
+		int base = bases[i] == 'x' ? 16 : 10;
+		char *end;
+
+		if (i && *(*p)++ != ':')
+			return false;
+		if (!(**p >= '0' && **p <= '9') &&
+		    !(base == 16 && (**p | 0x20) >= 'a' && (**p | 0x20) <= 'f'))
+			return false;
+		errno = 0;
+		v[i] = strtoull(*p, &end, base);
+		if (errno)
+			return false;
+		*p = end;
+	}
+	return true;
+}
+
+/* Install a stand-in for @handle of @o at @fd; 0 or -errno. */
+static int exec_install(struct remote_owner *o, int fd, uint64_t handle,
+			int flags)
+{
+	struct ufile *n = ufi_calloc(1, sizeof(*n));
+	int ret;
+
+	if (!n)
+		return -ENOMEM;
+	n->ops = &remote_file_ops;
+	n->owner = o;
+	n->handle = handle;
+	n->remote_alloc = true;
+	n->flags = flags;
+	ret = ufile_install_at(n, fd);
+	if (ret)
+		free(n);
+	return ret;
+}
+
+static void exec_close_handle(struct remote_owner *o, uint64_t handle)
+{
+	struct remote_wire_req req = { .op = REMOTE_OP_CLOSE, .handle = handle };
+	int rfds[REMOTE_MAX_FILES];
+	struct remote_wire_rep rep;
+
+	if (remote_call(o, &req, NULL, 0, &rep, rfds) >= 0)
+		close_fds(rfds, rep.nfiles);
+}
+
+int remote_exec_import(const char *val)
+{
+	struct { uint64_t handle; int fd; } seen[64];
+	unsigned int nseen = 0;
+	struct remote_owner *o = NULL;
+	unsigned long long v[3];
+	const char *p = val;
+	int installed = 0;
+
+	if (strncmp(p, "pid=", 4))
+		return -EINVAL;
+	p += 4;
+	if (!exec_nums(&p, "d", v) || v[0] != (unsigned long long)getpid())
+		return 0;
+	while (*p == ' ') {
+		p++;
+		if (!strncmp(p, "o=", 2)) {
+			struct stat st;
+
+			p += 2;
+			o = NULL;
+			nseen = 0;
+			if (!exec_nums(&p, "dd", v) || v[1] > INT_MAX ||
+			    fstat((int)v[1], &st) || !S_ISSOCK(st.st_mode))
+				continue;
+			o = owner_new((pid_t)v[0]);
+			if (!o)
+				return -ENOMEM;
+			o->conn_fd = (int)v[1];
+			syscall(SYS_fcntl, o->conn_fd, F_SETFD, FD_CLOEXEC);
+			pthread_mutex_lock(&owners_lock);
+			o->next = owners;
+			owners = o;
+			pthread_mutex_unlock(&owners_lock);
+		} else if (!strncmp(p, "f=", 2)) {
+			unsigned int i;
+			int fd;
+
+			p += 2;
+			if (!exec_nums(&p, "dxx", v) || !o ||
+			    v[0] > INT_MAX)
+				continue;
+			fd = (int)v[0];
+			if (syscall(SYS_fcntl, fd, F_GETFD) < 0)
+				continue;
+			for (i = 0; i < nseen && seen[i].handle != v[1]; i++)
+				;
+			if (i < nseen) {
+				if (!ufile_dup_fd(seen[i].fd, fd))
+					installed++;
+				continue;
+			}
+			if (exec_install(o, fd, v[1], (int)v[2])) {
+				exec_close_handle(o, v[1]);
+				continue;
+			}
+			installed++;
+			if (nseen < ARRAY_SIZE(seen))
+				seen[nseen++] = (typeof(seen[0])){ v[1], fd };
+		} else if (!strncmp(p, "c=", 2)) {
+			p += 2;
+			if (exec_nums(&p, "x", v) && o)
+				exec_close_handle(o, v[0]);
+		} else {
+			return -EINVAL;
+		}
+	}
+	return *p ? -EINVAL : installed;
 }

@@ -111,6 +111,20 @@ ssize_t remote_write(struct ufile *f, const void *buf, size_t count);
 /* Our last fd on remote @f is gone: drop our reference at the owner. */
 void remote_file_release(struct ufile *f);
 
+/*
+ * exec (the shim's exec wrappers).  Before exec: the value of UIOMMU_EXEC
+ * naming every remote file that survives exec (FD_CLOEXEC clear) and the
+ * connection carrying it (its FD_CLOEXEC cleared), or NULL when there is
+ * none (or no memory); the caller frees it.  If exec fails, undo with
+ * remote_exec_abort().  In the new image: remote_exec_import() installs
+ * those files again from the value (ignored unless written by this very
+ * process) and drops the references of files exec closed; the number of
+ * fds installed, or -errno for a malformed value.
+ */
+char *remote_exec_export(void);
+void remote_exec_abort(void);
+int remote_exec_import(const char *val);
+
 /* From file.c's fork handlers: quiesce before the fd table is locked. */
 /*
  * Drop the references held by connections whose client has gone (called

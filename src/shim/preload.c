@@ -34,11 +34,13 @@
  *   core's atfork handlers give the child a connection to each owner
  *   (src/core/remote.c).  Its limits (the owner's exit leaves EBADF, ...)
  *   are in docs/remote.md.
- * - exec(): O_CLOEXEC fds vanish with the image.  An emulated fd kept across
- *   exec is still open (a bare eventfd: poll and close work) but its context
- *   stayed in the old image's memory.  An iommufd/VFIO ioctl on it fails
- *   with EBADF, "not an fd this program can use", rather than the ENOTTY the
- *   eventfd itself would give.  read() on it reads the eventfd.
+ * - exec(): exec.c carries the fds another process serves (a forked
+ *   child's) into the new image.  A file this process owns cannot cross:
+ *   an fd of it kept across exec is still open (a bare eventfd: poll and
+ *   close work) but its context stayed in the old image's memory.  An
+ *   iommufd/VFIO ioctl on it fails with EBADF, "not an fd this program can
+ *   use", rather than the ENOTTY the eventfd itself would give.  read() on
+ *   it reads the eventfd.
  * - epoll_ctl(EPOLL_CTL_ADD) on an emulated iommufd succeeds, where the
  *   kernel refuses a file without a poll method (EPERM).
  * - readv/writev/preadv/pwritev, fopen() and libc-internal opens are not
@@ -69,6 +71,7 @@
 #include <uiommu/uiommu.h>
 
 #include "core/file.h"
+#include "shim/shim.h"
 #include "util/compiler.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
@@ -216,9 +219,19 @@ static bool path_emulated(const char *path)
 	return path && path[0] == '/' && uiommu_path_is_emulated(path);
 }
 
-static int open_emulated(const char *path, int flags)
+bool shim_is_active(void)
+{
+	return active();
+}
+
+void shim_activate(void)
 {
 	atomic_store_explicit(&shim_active, true, memory_order_release);
+}
+
+static int open_emulated(const char *path, int flags)
+{
+	shim_activate();
 	return ret_errno(uiommu_open(path, flags));
 }
 
