@@ -72,8 +72,11 @@ static void ufile_fork_child(void)
 	pthread_mutex_init(&kfd_lock, NULL);
 	pthread_rwlock_init(&fdt_lock, NULL);
 	uaccess_after_fork();
-	ufile_for_each_locked(ufile_refs_zero, NULL);
-	ufile_for_each_locked(ufile_refs_count, NULL);
+	/* A keeper (remote.c) keeps the files as they are, and serves them. */
+	if (!remote_fork_is_keeper()) {
+		ufile_for_each_locked(ufile_refs_zero, NULL);
+		ufile_for_each_locked(ufile_refs_count, NULL);
+	}
 	remote_fork_child();
 }
 

@@ -49,6 +49,7 @@
  * touched only by the server thread (and by prepare before it is visible).
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -58,11 +59,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/iommufd.h>
@@ -75,6 +78,7 @@
 #include "util/compiler.h"
 #include "util/fault_inject.h"
 #include "util/list.h"
+#include "util/sys.h"
 
 struct remote_owner {
 	struct remote_owner *next;	/* owners, never removed */
@@ -348,6 +352,11 @@ static pthread_mutex_t serve_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct list_head server_conns = LIST_HEAD_INIT(server_conns);
 static int server_epfd = -1;
 static bool server_started;
+static pthread_t server_thread;
+/* An eventfd in server_epfd: written to make the server thread return. */
+static int server_stop_efd = -1;
+/* A keeper is being forked: the fork handlers leave the child as it is. */
+static bool keeper_forking;
 /* This thread holds serve_lock (serving, or reaping): no reaping again. */
 static __thread bool in_serve;
 
@@ -652,6 +661,8 @@ static void *server_main(void *unused)
 		for (int i = 0; i < n; i++) {
 			struct remote_conn *c = ev[i].data.ptr;
 
+			if (!c)
+				return NULL;	/* server_stop() */
 			pthread_mutex_lock(&serve_lock);
 			in_serve = true;
 			if (server_serve(c))
@@ -666,9 +677,8 @@ static void *server_main(void *unused)
 /* Start the server thread once per process: 0 or -errno. */
 static int server_start(void)
 {
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	sigset_t all, old;
-	pthread_attr_t attr;
-	pthread_t thread;
 	int ret;
 
 	if (server_started)
@@ -678,13 +688,22 @@ static int server_start(void)
 		if (server_epfd < 0)
 			return -errno;
 	}
+	if (server_stop_efd < 0) {
+		server_stop_efd = eventfd(0, EFD_CLOEXEC);
+		if (server_stop_efd < 0)
+			return -errno;
+		if (epoll_ctl(server_epfd, EPOLL_CTL_ADD, server_stop_efd,
+			      &ev)) {
+			ret = -errno;
+			sys_close(server_stop_efd);
+			server_stop_efd = -1;
+			return ret;
+		}
+	}
 	/* The program's signal handlers never run on our thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	ret = pthread_create(&thread, &attr, server_main, NULL);
-	pthread_attr_destroy(&attr);
+	ret = pthread_create(&server_thread, NULL, server_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret)
 		return -ret;
@@ -1308,11 +1327,19 @@ void remote_fork_quiesce(void)
 	pthread_mutex_lock(&serve_lock);
 }
 
+bool remote_fork_is_keeper(void)
+{
+	return keeper_forking;
+}
+
 void remote_fork_prepare(void)
 {
 	struct fork_scan s = {};
 	struct remote_owner *o;
 	int sp[2];
+
+	if (keeper_forking)
+		return;
 
 	pthread_mutex_lock(&owners_lock);
 	for (o = owners; o; o = o->next) {
@@ -1344,6 +1371,10 @@ void remote_fork_prepare(void)
 
 void remote_fork_parent(void)
 {
+	if (keeper_forking) {
+		pthread_mutex_unlock(&serve_lock);
+		return;
+	}
 	for (struct remote_owner *o = owners; o; o = o->next) {
 		if (o->fork_fd >= 0)
 			close(o->fork_fd);
@@ -1361,6 +1392,12 @@ void remote_fork_child(void)
 	pthread_mutex_init(&server_lock, NULL);
 	pthread_mutex_init(&serve_lock, NULL);
 	pthread_mutex_init(&arena_lock, NULL);
+	if (keeper_forking) {
+		/* The keeper takes everything over as it is. */
+		for (struct remote_owner *o = owners; o; o = o->next)
+			pthread_mutex_init(&o->lock, NULL);
+		return;
+	}
 	/* The parent's server, connections and arena are not ours. */
 	list_for_each_entry_safe(c, tmp, &server_conns, link)
 		conn_free(c, false);
@@ -1418,6 +1455,8 @@ struct exec_scan {
 	int err;
 };
 
+static int remote_handover(bool become_client);
+
 /* Connections whose FD_CLOEXEC export cleared, for remote_exec_abort(). */
 static int exec_cleared[16];
 static unsigned int exec_ncleared;
@@ -1473,6 +1512,8 @@ char *remote_exec_export(void)
 	size_t len = 0, cap;
 
 	exec_ncleared = 0;
+	/* Our own files that outlive the image go to a keeper first. */
+	remote_handover(true);
 	ufile_for_each_fd(exec_scan_fd, &s);
 	if (s.err || !s.n)
 		goto out_put;
@@ -1652,4 +1693,378 @@ int remote_exec_import(const char *val)
 		}
 	}
 	return *p ? -EINVAL : installed;
+}
+
+/* ---- handover: a keeper serves what this process owned ------------------- */
+
+/*
+ * The kernel keeps a context while any process holds an fd to it; here a
+ * context lives in its owner's memory.  When the owner's memory is about to
+ * go while others still need it — it exits while other processes (its
+ * forked children) hold its files, or it execs with fds of its own files
+ * that survive exec — remote_handover() forks a *keeper*: a copy of the
+ * owner that serves the owner's files to everyone who holds them, and
+ * exits once no connection is left.  Everything the files hold (pinned
+ * pages, page tables, devices) comes along in the copy; fork copies the
+ * pinned private pages, so the keeper's IOMMU sees the data the owner had.
+ *
+ * Order: the owner's server thread is stopped (no request is being served
+ * from then on); with exec, a connection for the owner itself is added,
+ * holding a reference on each file of its fd table; the keeper is forked
+ * (fork handlers in keeper mode: nothing changes in the copy) and detached
+ * (double fork, its own session) — it closes the owner's other fds (stdio
+ * onto /dev/null, every fd but its connections, epoll and the anonymous
+ * inodes uiommu's files and rings use), drops the owner's fd table and
+ * serves.  The owner closes its copies of the connections and, with exec,
+ * replaces each slot of its table by a stand-in served by the keeper, so it
+ * is an ordinary client afterwards (also if exec then fails).  The owner's
+ * copies of the files are kept reachable (handed_conns), never released.
+ *
+ * Limits: a thread of the owner inside an ioctl while it exits or execs
+ * leaves its locks taken in the copy; _exit() and death by a signal do not
+ * hand over (the files answer EBADF after that, as before).
+ */
+
+static struct list_head handed_conns = LIST_HEAD_INIT(handed_conns);
+
+/* Stop the server thread; nothing is served by this process afterwards. */
+static void server_stop(void)
+{
+	uint64_t one = 1;
+
+	if (!server_started)
+		return;
+	NEVER(sys_write(server_stop_efd, &one, sizeof(one)) != sizeof(one));
+	pthread_join(server_thread, NULL);
+	NEVER(sys_read(server_stop_efd, &one, sizeof(one)) != sizeof(one));
+	server_started = false;
+}
+
+static bool server_conns_hold_refs(void)
+{
+	struct remote_conn *c;
+	bool held = false;
+
+	pthread_mutex_lock(&server_lock);
+	list_for_each_entry(c, &server_conns, link)
+		held |= c->nrefs > 0;
+	pthread_mutex_unlock(&server_lock);
+	return held;
+}
+
+struct handover_scan {
+	struct remote_conn *conn;	/* the owner's own connection */
+	int *fds;			/* slots of its own files */
+	size_t nfds, cap;
+	bool survives;			/* one of them lacks FD_CLOEXEC */
+	int err;
+};
+
+/* Append @fd to @s->fds (s->err on no memory). */
+static void handover_push(struct handover_scan *s, int fd)
+{
+	if (s->err)
+		return;
+	if (s->nfds == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		int *v = ufi_realloc(s->fds, cap * sizeof(*v));
+
+		if (!v) {
+			s->err = -ENOMEM;
+			return;
+		}
+		s->fds = v;
+		s->cap = cap;
+	}
+	s->fds[s->nfds++] = fd;
+}
+
+static void handover_scan_fd(int fd, struct ufile *f, void *arg)
+{
+	struct handover_scan *s = arg;
+	long fl;
+
+	if (s->err || ufile_is_remote(f))
+		return;
+	fl = syscall(SYS_fcntl, fd, F_GETFD);
+	if (fl >= 0 && !(fl & FD_CLOEXEC))
+		s->survives = true;
+	handover_push(s, fd);
+	if (!s->err && !conn_ref_find(s->conn, f->handle)) {
+		s->err = conn_ref_add(s->conn, f, 1);
+		if (!s->err)
+			s->err = ufile_kfd_keep(f);
+	}
+}
+
+static void keeper_slot(int fd, struct ufile *f, void *arg)
+{
+	handover_push(arg, fd);
+}
+
+static bool keeper_fd_needed(int fd)
+{
+	struct remote_conn *c;
+	char path[64], link[64];
+	ssize_t n;
+
+	if (fd == server_epfd)
+		return true;
+	list_for_each_entry(c, &server_conns, link)
+		if (c->fd == fd)
+			return true;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return true;	/* no /proc: keep what we cannot tell */
+	link[n] = 0;
+	/* eventfds of files and interrupts, io_uring rings, pidfds ... */
+	return !strncmp(link, "anon_inode:", 11);
+}
+
+/* Close every fd of the owner's that the keeper does not need. */
+static void keeper_close_fds(void)
+{
+	struct handover_scan all = {};
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+
+		if (*end || e->d_name[0] == '.' || fd < 3 || fd == dirfd(d))
+			continue;
+		keeper_slot((int)fd, NULL, &all);
+	}
+	closedir(d);
+	for (size_t i = 0; i < all.nfds; i++)
+		if (!keeper_fd_needed(all.fds[i]))
+			sys_close(all.fds[i]);
+	free(all.fds);
+}
+
+/* The keeper: serve the connections until none is left, then exit. */
+static __attribute__((noreturn)) void keeper_main(void)
+{
+	struct handover_scan slots = {};
+	struct epoll_event ev[16];
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		sys_close(null);
+	}
+	if (server_stop_efd >= 0) {
+		epoll_ctl(server_epfd, EPOLL_CTL_DEL, server_stop_efd, NULL);
+		sys_close(server_stop_efd);
+		server_stop_efd = -1;
+	}
+	/* The connections to other owners are the owner's business. */
+	for (struct remote_owner *o = owners; o; o = o->next) {
+		if (o != remote_self && o->conn_fd >= 0)
+			sys_close(o->conn_fd);
+		if (o != remote_self)
+			o->conn_fd = -1;
+	}
+	/* The owner's fds are not ours: files nothing else holds go. */
+	ufile_for_each_fd(keeper_slot, &slots);
+	for (size_t i = 0; i < slots.nfds; i++) {
+		ufile_remove_fd(slots.fds[i]);
+		sys_close(slots.fds[i]);
+	}
+	free(slots.fds);
+	keeper_close_fds();
+	in_serve = true;
+	for (;;) {
+		int n;
+
+		if (list_empty(&server_conns))
+			_exit(0);
+		n = epoll_wait(server_epfd, ev, ARRAY_SIZE(ev), -1);
+		if (n < 0 && errno != EINTR)
+			_exit(1);
+		for (int i = 0; i < n; i++) {
+			struct remote_conn *c = ev[i].data.ptr;
+
+			if (c && server_serve(c))
+				server_drop(c);
+		}
+	}
+}
+
+/*
+ * Hand this process's files to a keeper (see above); with @become_client
+ * (exec), also the ones only our own fd table holds, and we become the
+ * keeper's client.  0 (also when there was nothing to hand over) or -errno
+ * with nothing changed.
+ */
+static int remote_handover(bool become_client)
+{
+	struct handover_scan s = {};
+	struct remote_conn *c, *tmp;
+	struct remote_owner *k;
+	int sp[2] = { -1, -1 }, pfd[2], ret;
+	pid_t pid, keeper = -1;
+	bool held;
+
+	if (!remote_self)
+		return 0;
+	server_stop();
+	held = server_conns_hold_refs();
+	if (become_client) {
+		if (server_epfd < 0) {
+			server_epfd = epoll_create1(EPOLL_CLOEXEC);
+			if (server_epfd < 0) {
+				ret = -errno;
+				goto err_restart;
+			}
+		}
+		s.conn = ufi_calloc(1, sizeof(*s.conn));
+		if (!s.conn) {
+			ret = -ENOMEM;
+			goto err_restart;
+		}
+		s.conn->fd = -1;
+		ufile_for_each_fd(handover_scan_fd, &s);
+		ret = s.err;
+		if (ret)
+			goto err_conn;
+		if (!s.conn->nrefs || (!s.survives && !held)) {
+			conn_free(s.conn, true);
+			s.conn = NULL;
+		} else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+				      0, sp)) {
+			ret = -errno;
+			goto err_conn;
+		} else {
+			s.conn->fd = sp[0];
+			ret = server_add(s.conn);
+			if (ret) {
+				sys_close(sp[1]);
+				goto err_conn;
+			}
+		}
+	}
+	if (!s.conn && !held) {
+		ret = 0;
+		goto err_restart;	/* nothing to hand over */
+	}
+	if (pipe2(pfd, O_CLOEXEC)) {
+		ret = -errno;
+		goto err_drop;
+	}
+	keeper_forking = true;
+	pid = fork();
+	keeper_forking = false;
+	if (!pid) {
+		pid_t kp;
+
+		setsid();
+		kp = _Fork();
+		if (kp) {
+			NEVER(sys_write(pfd[1], &kp, sizeof(kp)) != sizeof(kp));
+			_exit(0);
+		}
+		sys_close(pfd[0]);
+		sys_close(pfd[1]);
+		if (sp[1] >= 0)
+			sys_close(sp[1]);
+		keeper_main();
+	}
+	if (pid > 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (sys_read(pfd[0], &keeper, sizeof(keeper)) != sizeof(keeper))
+			keeper = -1;
+	}
+	sys_close(pfd[0]);
+	sys_close(pfd[1]);
+	if (keeper <= 0) {
+		ret = -EAGAIN;
+		goto err_drop;
+	}
+	/* The keeper serves; our copies of the files stay reachable, unused. */
+	pthread_mutex_lock(&server_lock);
+	list_for_each_entry_safe(c, tmp, &server_conns, link) {
+		list_del(&c->link);
+		sys_close(c->fd);
+		c->fd = -1;
+		list_add_tail(&c->link, &handed_conns);
+	}
+	pthread_mutex_unlock(&server_lock);
+	sys_close(server_epfd);
+	server_epfd = -1;
+	if (!s.conn)
+		goto out;
+	k = owner_new(keeper);
+	if (!k) {
+		/* Our files are the keeper's now; without a record, EBADF. */
+		sys_close(sp[1]);
+		goto out;
+	}
+	k->conn_fd = sp[1];
+	pthread_mutex_lock(&owners_lock);
+	k->next = owners;
+	owners = k;
+	pthread_mutex_unlock(&owners_lock);
+	for (size_t i = 0; i < s.nfds; i++) {
+		struct ufile *f = ufile_get(s.fds[i]);
+		size_t j;
+
+		if (!f)
+			continue;
+		/* Another slot of the same file got its stand-in already? */
+		for (j = 0; j < i; j++) {
+			struct ufile *g = ufile_get(s.fds[j]);
+			bool same = g && g->owner == k && g->handle == f->handle;
+
+			if (g)
+				ufile_put(g);
+			if (same)
+				break;
+		}
+		if (j < i) {
+			ufile_dup_fd(s.fds[j], s.fds[i]);
+		} else if (exec_install(k, s.fds[i], f->handle, f->flags)) {
+			ufile_remove_fd(s.fds[i]);
+		}
+		/* Our copy stays referenced by handed_conns (never released). */
+		ufile_put(f);
+	}
+out:
+	free(s.fds);
+	return 0;
+
+err_drop:
+	if (s.conn)
+		server_drop(s.conn);
+	if (sp[1] >= 0)
+		sys_close(sp[1]);
+	s.conn = NULL;
+err_conn:
+	if (s.conn)
+		conn_free(s.conn, true);
+err_restart:
+	free(s.fds);
+	if (!list_empty(&server_conns))
+		server_start();
+	return ret;
+}
+
+
+void remote_exit(void)
+{
+	if (remote_self && server_started && server_conns_hold_refs())
+		remote_handover(false);
+}
+
+/* exit() (and the end of main): others may still hold our files. */
+__attribute__((destructor)) static void remote_exit_handover(void)
+{
+	remote_exit();
 }

@@ -114,13 +114,22 @@ void remote_file_release(struct ufile *f);
 /*
  * exec (the shim's exec wrappers).  Before exec: the value of UIOMMU_EXEC
  * naming every remote file that survives exec (FD_CLOEXEC clear) and the
- * connection carrying it (its FD_CLOEXEC cleared), or NULL when there is
+ * connection carrying it (its FD_CLOEXEC cleared; files this process owns
+ * are handed to a keeper first, so they are remote too), or NULL when there is
  * none (or no memory); the caller frees it.  If exec fails, undo with
  * remote_exec_abort().  In the new image: remote_exec_import() installs
  * those files again from the value (ignored unless written by this very
  * process) and drops the references of files exec closed; the number of
  * fds installed, or -errno for a malformed value.
  */
+/*
+ * The process is exiting (exit() calls this from a destructor, the shim's
+ * _exit() wrappers directly): if other processes hold files it owns, a
+ * keeper process takes them over and serves them (remote.c, "handover").
+ * Exec does the same from remote_exec_export() for files whose fds
+ * survive exec.
+ */
+void remote_exit(void);
 char *remote_exec_export(void);
 void remote_exec_abort(void);
 int remote_exec_import(const char *val);
@@ -133,6 +142,8 @@ int remote_exec_import(const char *val);
  */
 void remote_reap_hangups(void);
 void remote_fork_quiesce(void);
+/* Is this fork the one that makes a keeper (see remote_handover())? */
+bool remote_fork_is_keeper(void);
 /* The rest with the fd table locked; parent/child end the quiesce. */
 void remote_fork_prepare(void);
 void remote_fork_parent(void);

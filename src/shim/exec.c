@@ -14,13 +14,15 @@
  * exec undoes the export and changes nothing.
  *
  * Interposed: execve, execv, execvp, execvpe, execl, execle, execlp and
- * fexecve.  The execl family builds its argv and continues as the execv
+ * fexecve; and _exit/_Exit, which hand the files this process owns to a
+ * keeper when others hold them (remote_exit(), as exit() does).  Files
+ * this process owns whose fds survive exec go to a keeper first too, and
+ * cross as remote ones.  The execl family builds its argv and continues as the execv
  * one; the PATH search stays libc's (execvpe).  Until the first emulated fd
  * (shim_is_active()) every wrapper forwards at once with its arguments
  * untouched.
  *
- * Limits: files this process owns itself do not cross (their state is in
- * the image that exec replaces; docs/remote.md); posix_spawn(), system()
+ * Limits: posix_spawn(), system()
  * and popen() are not interposed, so a program they start gets the fds
  * without their meaning; the library front end has no exec wrappers.
  */
@@ -30,6 +32,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/remote.h"
@@ -233,6 +236,26 @@ SHIM_EXPORT int execle(const char *path, const char *arg, ...)
 	ret = execl_common(EXEC_VE, path, arg, ap, true);
 	va_end(ap);
 	return ret;
+}
+
+/*
+ * _exit() and _Exit() skip exit()'s handlers; the kernel keeps a context
+ * whose fds other processes hold whichever way the owner goes, so hand it
+ * over here too (remote_exit()).  exit() itself reaches remote_exit()
+ * through the core's destructor and glibc's internal _exit, not these.
+ */
+SHIM_EXPORT void _exit(int status)
+{
+	remote_exit();
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+SHIM_EXPORT void _Exit(int status)
+{
+	remote_exit();
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
 }
 
 /* In the new image: take the fds back before main() runs. */

@@ -14,8 +14,9 @@
  * - A process that never opens an emulated node sees libc unchanged: each
  *   wrapper forwards to the next definition (libc, or another preload such
  *   as a sanitizer runtime) with the same arguments and returns its result
- *   and errno untouched.  No constructor, thread or fd of our own; the real
- *   functions are looked up on first use.  Until the first emulated open
+ *   and errno untouched.  No thread or fd of our own (the constructors only
+ *   set a hook and read UIOMMU_EXEC, exec.c); the real functions are looked
+ *   up on first use.  Until the first emulated open
  *   (shim_active) no wrapper even looks at the fd table.
  * - Only absolute paths are matched, exactly (uiommu_path_is_emulated());
  *   for openat an absolute path ignores dirfd, as in the kernel.  Relative,

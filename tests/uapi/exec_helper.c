@@ -11,6 +11,9 @@
  *   signal:FD                  write one byte to FD (a pipe)
  *   wait:FD                    read FD (a pipe) until EOF
  *   open                       a new iommufd works (IOMMU_IOAS_ALLOC)
+ *   read:FD:IOAS:IOVA:LEN:BYTE LEN bytes at IOVA read BYTE (through an
+ *                              access of the test mock, IOMMU_TEST_CMD)
+ *   unmap:FD:IOAS:IOVA:LEN     unmapping at IOVA unmaps LEN bytes
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,8 @@
 #include <unistd.h>
 
 #include <linux/iommufd.h>
+
+#include "iommufd_test.h"
 
 static int step(const char *s)
 {
@@ -60,6 +65,43 @@ static int step(const char *s)
 		memset(buf, (int)a[4], a[3]);
 		map.user_va = (uintptr_t)buf;
 		return ioctl((int)a[0], IOMMU_IOAS_MAP, &map);
+	}
+	if (!strcmp(name, "read") && n == 6) {
+		struct iommu_test_cmd acc = {
+			.size = sizeof(acc),
+			.op = IOMMU_TEST_OP_CREATE_ACCESS,
+			.id = (uint32_t)a[1],
+		};
+		struct iommu_test_cmd rw = {
+			.size = sizeof(rw),
+			.op = IOMMU_TEST_OP_ACCESS_RW,
+			.access_rw = { .iova = a[2], .length = a[3] },
+		};
+		unsigned char *buf = malloc(a[3]);
+		int ok;
+
+		if (!buf || ioctl((int)a[0], IOMMU_TEST_CMD, &acc))
+			return -1;
+		rw.id = acc.create_access.out_access_fd;
+		rw.access_rw.uptr = (uintptr_t)buf;
+		ok = !ioctl((int)a[0], IOMMU_TEST_CMD, &rw);
+		for (size_t i = 0; ok && i < a[3]; i++)
+			ok = buf[i] == (unsigned char)a[4];
+		close(acc.create_access.out_access_fd);
+		free(buf);
+		return ok ? 0 : -1;
+	}
+	if (!strcmp(name, "unmap") && n == 5) {
+		struct iommu_ioas_unmap unmap = {
+			.size = sizeof(unmap),
+			.ioas_id = (uint32_t)a[1],
+			.iova = a[2],
+			.length = a[3],
+		};
+
+		if (ioctl((int)a[0], IOMMU_IOAS_UNMAP, &unmap))
+			return -1;
+		return unmap.length == a[3] ? 0 : -1;
 	}
 	if (!strcmp(name, "alloc")) {
 		struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };

@@ -10,6 +10,7 @@
  * preload shim; a file the exec'ing process owns itself does not cross
  * (a documented limit), so every case execs from a child.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -327,4 +329,184 @@ TEST(exec_ignores_values_it_did_not_write)
 		CHECK_EQ(reap(spawn(h, argv, exec_raw_with, &b)), 0);
 	}
 	fixture_teardown(&f);
+}
+
+/* ---- the owner itself execs, or exits first: a keeper serves its files --- */
+
+/*
+ * Orphans (the keeper, once its parent is gone) are reparented to the test,
+ * so it can check that every process it caused ends.
+ */
+static void subreaper(void)
+{
+	CHECK_OK(prctl(PR_SET_CHILD_SUBREAPER, 1));
+}
+
+/* Reap every descendant within the timeout; each must exit 0. */
+static void reap_all(void)
+{
+	int status;
+
+	for (int ms = 0; ms < EXEC_TIMEOUT_MS;) {
+		pid_t r = waitpid(-1, &status, WNOHANG);
+
+		if (r < 0 && errno == ECHILD)
+			return;
+		CHECK(r >= 0);
+		if (r > 0) {
+			CHECK(WIFEXITED(status));
+			CHECK_EQ(WEXITSTATUS(status), 0);
+			continue;
+		}
+		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+		ms += 5;
+	}
+	CHECK(!"a process (a keeper?) did not exit");
+}
+
+/* In a fresh child: open an iommufd of its own, map @len bytes of @byte. */
+static int own_context(uint32_t *ioas_id, uint8_t byte, bool domain)
+{
+	uint32_t stdev, hwpt, dev;
+	void *buf;
+	int fd;
+
+	fd = open("/dev/iommu", O_RDWR);
+	if (fd < 0 || t_ioas_alloc(fd, ioas_id))
+		_exit(120);
+	if (domain && t_mock_domain(fd, *ioas_id, &stdev, &hwpt, &dev))
+		_exit(121);
+	buf = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		_exit(122);
+	memset(buf, byte, MAP_LEN);
+	if (t_ioas_map_fixed(fd, *ioas_id, buf, MAP_LEN, MAP_IOVA))
+		_exit(123);
+	/* Pinned: the pages outlive our mapping of them. */
+	munmap(buf, MAP_LEN);
+	return fd;
+}
+
+struct owner_exec {
+	char **argv;
+	int keep_r, keep_w;
+};
+
+static void owner_then_exec(void *p)
+{
+	struct owner_exec *o = p;
+	static char a[5][96];
+	uint32_t ioas;
+	int fd = own_context(&ioas, 0x33, true);
+
+	if (fcntl(o->keep_r, F_DUPFD, 200) != 200 ||
+	    fcntl(o->keep_w, F_DUPFD, 210) != 210)
+		_exit(126);
+	snprintf(a[0], sizeof(a[0]), "read:%d:%u:%llx:%zx:33", fd, ioas,
+		 (unsigned long long)MAP_IOVA, MAP_LEN);
+	snprintf(a[1], sizeof(a[1]), "unmap:%d:%u:%llx:%zx", fd, ioas,
+		 (unsigned long long)MAP_IOVA, MAP_LEN);
+	snprintf(a[2], sizeof(a[2]), "alloc:%d", fd);
+	snprintf(a[3], sizeof(a[3]), "signal:%d", 210);
+	snprintf(a[4], sizeof(a[4]), "wait:%d", 200);
+	for (int i = 0; i < 5; i++)
+		o->argv[i + 1] = a[i];
+}
+
+/*
+ * uAPI: the process that opened the iommufd execs with it; the new program
+ * has the same context (the pages mapped before, with their data).  The
+ * keeper that serves it closes the old image's other fds and exits with
+ * the last user.
+ */
+TEST(exec_of_the_owner_keeps_its_context)
+{
+	const char *h = helper();
+	int to[2], from[2], old[2];
+	struct pollfd p;
+	char c, *argv[8] = { NULL };
+	pid_t pid;
+
+	subreaper();
+	CHECK_OK(pipe2(to, O_CLOEXEC));
+	CHECK_OK(pipe2(from, O_CLOEXEC));
+	/* Held by the old image only: EOF once exec and the keeper drop it. */
+	CHECK_OK(pipe2(old, O_CLOEXEC));
+	struct owner_exec o = { argv, to[0], from[1] };
+	pid = spawn(h, argv, owner_then_exec, &o);
+	close(to[0]);
+	close(from[1]);
+	close(old[1]);
+
+	p = (struct pollfd){ .fd = from[0], .events = POLLIN };
+	CHECK_EQ(poll(&p, 1, EXEC_TIMEOUT_MS), 1);
+	CHECK_EQ(read(from[0], &c, 1), 1);
+	/* The new program runs, served by the keeper, which has let go. */
+	p = (struct pollfd){ .fd = old[0], .events = POLLIN };
+	CHECK_EQ(poll(&p, 1, EXEC_TIMEOUT_MS), 1);
+	CHECK_EQ(read(old[0], &c, 1), 0);
+
+	close(to[1]);
+	CHECK_EQ(reap(pid), 0);
+	reap_all();
+	close(from[0]);
+	close(old[0]);
+}
+
+/*
+ * uAPI: the context lives while any process holds an fd: the owner exits
+ * while its child still holds the iommufd; the child goes on with the same
+ * context (pages, data, new objects), then the keeper exits too.
+ */
+TEST(exit_of_the_owner_leaves_the_context_to_its_child)
+{
+	int res[2];
+	char c = 0;
+	pid_t pid;
+
+	if (strcmp(t_frontend(), "shim"))
+		SKIP("needs the preload shim: a library context ends with its "
+		     "process's exit handlers only through the shim's tests");
+	subreaper();
+	CHECK_OK(pipe2(res, O_CLOEXEC));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		uint32_t ioas, ioas2;
+		int fd = own_context(&ioas, 0x44, true), afd;
+		uint8_t *got;
+		pid_t owner = getpid();
+
+		if (fork()) {
+			exit(0);	/* exit(): handlers run, hand over */
+		}
+		for (int ms = 0; getppid() == owner && ms < EXEC_TIMEOUT_MS;
+		     ms += 5)
+			nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+		got = malloc(MAP_LEN);
+		c = 'k';
+		if (getppid() == owner || !got ||
+		    t_ioas_alloc(fd, &ioas2) ||
+		    t_create_access(fd, ioas, 0, &afd) ||
+		    t_access_rw(fd, afd, MAP_IOVA, MAP_LEN, got, 0) ||
+		    t_close(afd) ||
+		    t_ioas_unmap(fd, ioas, MAP_IOVA, MAP_LEN, NULL) ||
+		    t_close(fd))
+			c = 'f';
+		for (size_t i = 0; c == 'k' && i < MAP_LEN; i++)
+			if (got[i] != 0x44)
+				c = 'g';
+		free(got);
+		if (write(res[1], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	close(res[1]);
+	struct pollfd p = { .fd = res[0], .events = POLLIN };
+	CHECK_EQ(poll(&p, 1, EXEC_TIMEOUT_MS), 1);
+	CHECK_EQ(read(res[0], &c, 1), 1);
+	CHECK_EQ(c, 'k');
+	reap_all();
+	close(res[0]);
 }
