@@ -255,7 +255,6 @@ struct iommufd_ioctl_op {
 	int (*execute)(struct iommufd_ucmd *ucmd);
 };
 
-#define offsetofend(t, m) (offsetof(t, m) + sizeof(((t *)0)->m))
 
 /* One row per command: its struct, and the last member a caller must send. */
 #define IOCTL_OP(_ioctl, _fn, _struct, _last)                                  \

@@ -112,7 +112,8 @@ int remote_req_decode(const void *buf, size_t len, unsigned int nkfds,
 	    req->__reserved)
 		return -EPROTO;
 	if ((req->flags & REMOTE_REQ_BORROWED) &&
-	    (req->op != REMOTE_OP_IOCTL || req->cmd != IOMMU_IOAS_MAP_FILE))
+	    (req->op != REMOTE_OP_IOCTL || (req->cmd != IOMMU_IOAS_MAP_FILE &&
+					    req->cmd != VFIO_IOMMU_MAP_DMA)))
 		return -EPROTO;
 	if ((req->flags & REMOTE_REQ_SHARED) &&
 	    (req->op != REMOTE_OP_IOCTL || req->cmd != IOMMU_IOAS_MAP))
@@ -1132,6 +1133,23 @@ static long remote_ioas_map_shared(struct ufile *f, void *arg,
 	return 0;
 }
 
+/* @req on @f, passing the kernel fd @kfd as the client's fd @number. */
+static long remote_call_file(struct ufile *f, struct remote_wire_req *req,
+			     int number, int kfd)
+{
+	int rfds[REMOTE_MAX_FILES];
+	struct remote_wire_rep rep;
+	long ret;
+
+	req->fds[0].fd = number;
+	req->fds[0].kind = REMOTE_FD_KERNEL;
+	req->nfds = 1;
+	ret = remote_call(f->owner, req, &kfd, 1, &rep, rfds);
+	if (ret >= 0)
+		close_fds(rfds, rep.nfiles);
+	return ret;
+}
+
 /* IOMMU_IOAS_MAP from a client: IOMMU_IOAS_MAP_FILE of the arena. */
 static long remote_ioas_map(struct ufile *f, void *arg)
 {
@@ -1144,12 +1162,11 @@ static long remote_ioas_map(struct ufile *f, void *arg)
 		.cmd = IOMMU_IOAS_MAP_FILE,
 	};
 	struct iommu_ioas_map_file mf = { .size = sizeof(mf) };
-	struct remote_wire_rep rep;
 	struct iommu_ioas_map map;
 	size_t page = sysconf(_SC_PAGESIZE);
 	uint64_t end;
 	uint32_t size;
-	int rfds[REMOTE_MAX_FILES], fd;
+	int fd;
 	long ret;
 
 	/* uAPI: the dispatcher's size rules, then the handler's order. */
@@ -1198,18 +1215,76 @@ static long remote_ioas_map(struct ufile *f, void *arg)
 	}
 	mf.fd = fd;
 	req.arg = (uintptr_t)&mf;
-	req.fds[0].fd = fd;
-	req.fds[0].kind = REMOTE_FD_KERNEL;
-	req.nfds = 1;
-	ret = remote_call(f->owner, &req, &fd, 1, &rep, rfds);
-	if (ret >= 0)
-		close_fds(rfds, rep.nfiles);
+	ret = remote_call_file(f, &req, fd, fd);
 	if (ret)
 		return ret;
 	if (copy_to_user(&((struct iommu_ioas_map *)arg)->iova, &mf.iova,
 			 sizeof(mf.iova)))
 		return -EFAULT;
 	return 0;
+}
+
+/*
+ * VFIO_IOMMU_MAP_DMA from a client: the same command on the owner with the
+ * memory in file form, as remote_ioas_map() — the range moves onto the
+ * arena (private memory) or its file is opened through /proc/self/map_files
+ * (shared memory) and passed as UACCESS_FD_TYPE1_SOURCE; vaddr becomes the
+ * offset in that file.  Arguments the owner must refuse go as they are.
+ */
+static long remote_type1_map(struct ufile *f, void *arg)
+{
+	const size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	struct remote_wire_req req = {
+		.op = REMOTE_OP_IOCTL,
+		.flags = REMOTE_REQ_BORROWED,
+		.handle = f->handle,
+		.cmd = VFIO_IOMMU_MAP_DMA,
+	};
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), start, end;
+	struct vfio_iommu_type1_dma_map map;
+	int rfds[REMOTE_MAX_FILES], fd, own = -1;
+	struct remote_wire_rep rep;
+	struct shared_id id;
+	long ret;
+
+	if (copy_from_user(&map, arg, minsz))
+		return -EFAULT;
+	if (map.argsz < minsz || !map.size ||
+	    __builtin_add_overflow(map.vaddr, map.size, &end) ||
+	    end > UINT64_MAX - page) {
+		req.flags = 0;
+		req.arg = (uintptr_t)arg;
+		ret = remote_call(f->owner, &req, NULL, 0, &rep, rfds);
+		if (ret >= 0)
+			close_fds(rfds, rep.nfiles);
+		return ret;
+	}
+	start = map.vaddr & ~(page - 1);
+	end = (end + page - 1) & ~(page - 1);
+	if (!maps_shared_id("/proc/self/maps", start, end, &id)) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+			 (unsigned long)id.vma_start,
+			 (unsigned long)id.vma_end);
+		own = open(path, O_RDWR | O_CLOEXEC);
+		if (own < 0 && !(map.flags & VFIO_DMA_MAP_FLAG_WRITE))
+			own = open(path, O_RDONLY | O_CLOEXEC);
+		/* Limit: without map_files the owner cannot reach it. */
+		if (own < 0)
+			return -EOPNOTSUPP;
+		fd = own;
+		map.vaddr = id.off + (map.vaddr - start);
+	} else {
+		fd = arena_share(start, end);
+		if (fd < 0)
+			return fd;
+	}
+	req.arg = (uintptr_t)&map;
+	ret = remote_call_file(f, &req, UACCESS_FD_TYPE1_SOURCE, fd);
+	if (own >= 0)
+		close(own);
+	return ret;
 }
 
 long remote_ioctl(struct ufile *f, unsigned long cmd, void *arg)
@@ -1227,9 +1302,8 @@ long remote_ioctl(struct ufile *f, unsigned long cmd, void *arg)
 
 	if (cmd == IOMMU_IOAS_MAP)
 		return remote_ioas_map(f, arg);
-	/* Not yet: type1 maps of a client's memory have no file form. */
 	if (cmd == VFIO_IOMMU_MAP_DMA)
-		return -EOPNOTSUPP;
+		return remote_type1_map(f, arg);
 	nk = remote_fds_in(f, cmd, arg, &req, kfds);
 	ret = remote_call(f->owner, &req, kfds, nk, &rep, rfds);
 	if (ret >= 0)

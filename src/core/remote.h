@@ -50,7 +50,8 @@ struct remote_wire_fd {
 	uint64_t handle;	/* REMOTE_FD_FILE: its handle */
 };
 
-/* IOMMU_IOAS_MAP_FILE standing for the client's IOMMU_IOAS_MAP */
+/* IOMMU_IOAS_MAP_FILE standing for the client's IOMMU_IOAS_MAP, or its
+ * VFIO_IOMMU_MAP_DMA with the memory in file form (UACCESS_FD_TYPE1_SOURCE) */
 #define REMOTE_REQ_BORROWED (1u << 0)
 /* IOMMU_IOAS_MAP of shared memory the owner maps at the same addresses */
 #define REMOTE_REQ_SHARED (1u << 1)

@@ -76,6 +76,14 @@ struct uaccess_target {
 	unsigned int nnew;
 };
 
+/*
+ * The fd number a client passes for the file standing for the memory of
+ * its VFIO_IOMMU_MAP_DMA (remote.c); no program's fd has it.  While
+ * serving that, uaccess_fd() of it is the file, and the map's vaddr an
+ * offset in it; otherwise uaccess_fd() answers a negative number.
+ */
+#define UACCESS_FD_TYPE1_SOURCE (-2)
+
 /* Serve as @t (NULL: this process again).  Per thread. */
 void uaccess_target_set(struct uaccess_target *t);
 /* The target of this thread, or NULL when serving this process. */

@@ -32,7 +32,6 @@
 #include "core/io_pagetable.h"
 #include "core/iopt_internal.h"
 
-#define offsetofend(t, m) (offsetof(t, m) + sizeof(((t *)0)->m))
 
 static struct iommufd_ioas *get_compat_ioas(struct iommufd_ctx *ictx)
 {
@@ -309,7 +308,7 @@ static long iommufd_vfio_map_dma(struct iommufd_ctx *ictx, void *arg)
 	int iommu_prot = IOMMU_CACHE;
 	struct iommufd_ioas *ioas;
 	uint64_t iova;
-	int rc;
+	int rc, src;
 
 	if (copy_from_user(&map, arg, minsz))
 		return -EFAULT;
@@ -325,8 +324,13 @@ static long iommufd_vfio_map_dma(struct iommufd_ctx *ictx, void *arg)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	iova = map.iova;
-	rc = iopt_map_user_pages(ictx, &ioas->iopt, &iova, map.vaddr,
-				 map.size, iommu_prot, 0);
+	src = uaccess_fd(UACCESS_FD_TYPE1_SOURCE);
+	if (src >= 0)	/* a client's memory, as a file (remote.c) */
+		rc = iopt_map_file_pages(ictx, &ioas->iopt, &iova, src,
+					 map.vaddr, map.size, iommu_prot, 0);
+	else
+		rc = iopt_map_user_pages(ictx, &ioas->iopt, &iova, map.vaddr,
+					 map.size, iommu_prot, 0);
 	iommufd_put_object(ictx, &ioas->obj);
 	return rc;
 }

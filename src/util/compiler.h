@@ -20,6 +20,8 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* The offset just past member @m of struct type @t. */
+#define offsetofend(t, m) (offsetof(t, m) + sizeof(((t *)0)->m))
 
 #define min_t(t, a, b) ((t)(a) < (t)(b) ? (t)(a) : (t)(b))
 #define max_t(t, a, b) ((t)(a) > (t)(b) ? (t)(a) : (t)(b))

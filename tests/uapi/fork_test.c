@@ -19,12 +19,15 @@
 #include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#include <linux/vfio.h>
 
 #include "uapi.h"
 
@@ -935,4 +938,96 @@ TEST(fork_owner_exit_keeps_the_context)
 	CHECK_EQ(from_child(&c), 3);
 	close(c.to[1]);
 	close(c.from[0]);
+}
+
+/* ---- type1 compatibility from a child ------------------------------------ */
+
+struct type1_args {
+	int fd;
+	uint32_t ioas_id;
+	void *shared;		/* MAP_SHARED before the fork */
+	size_t len;
+};
+
+static int type1_map(int fd, void *va, uint64_t iova, uint64_t size,
+		     uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = flags,
+		.vaddr = (uintptr_t)va,
+		.iova = iova,
+		.size = size,
+	};
+
+	return t_ioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static void child_type1_maps(struct child *c, void *arg)
+{
+	const uint32_t rw = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	struct type1_args *a = arg;
+	void *buf = t_buffer(a->len);
+
+	fill(buf, a->len, 0x5c);
+	CHECK_OK(type1_map(a->fd, buf, 1ull << 24, a->len, rw));
+	fill(a->shared, a->len, 0x6d);
+	CHECK_OK(type1_map(a->fd, a->shared, 1ull << 25, a->len, rw));
+	/* uAPI: the type1 rules, from a child as from the owner. */
+	CHECK_ERRNO(type1_map(a->fd, buf, 1ull << 26, 0, rw), EINVAL);
+	CHECK_ERRNO(type1_map(a->fd, buf, 1ull << 26, a->len, 1u << 7),
+		    EINVAL);
+	CHECK_ERRNO(type1_map(a->fd, buf, 1ull << 24, a->len, rw), EEXIST);
+	to_test(c, 1);
+	CHECK_EQ(from_test(c), 2);
+}
+
+/*
+ * uAPI: VFIO_IOMMU_MAP_DMA of a child's memory (private and shared) maps
+ * that memory into the context the parent sees.  Once the child has
+ * exited, pages that nothing pinned while it lived cannot be had, shared or
+ * not: the kernel pins through the mapping process's mm, which is gone
+ * (as fork_gone).
+ */
+TEST(fork_child_type1_map_dma)
+{
+	struct type1_args a = { .fd = t_open_iommufd(), .len = 2 * PAGE_SIZE_T };
+	struct iommu_vfio_ioas set = { .size = sizeof(set),
+				       .op = IOMMU_VFIO_IOAS_SET };
+	void *got = t_buffer(a.len);
+	struct child c;
+	int afd;
+
+	char path[64];
+	int probe;
+
+	a.shared = mmap(NULL, a.len, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(a.shared != MAP_FAILED);
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+		 (unsigned long)a.shared, (unsigned long)a.shared + a.len);
+	probe = open(path, O_RDWR | O_CLOEXEC);
+	if (probe < 0)
+		SKIP("no /proc/self/map_files access (CAP_CHECKPOINT_RESTORE)");
+	close(probe);
+	CHECK_OK(t_ioas_alloc(a.fd, &a.ioas_id));
+	set.ioas_id = a.ioas_id;
+	CHECK_OK(t_ioctl(a.fd, IOMMU_VFIO_IOAS, &set));
+	CHECK_OK(t_ioctl(a.fd, VFIO_SET_IOMMU, (void *)VFIO_TYPE1v2_IOMMU));
+	child_start(&c, child_type1_maps, &a);
+	CHECK_EQ(from_child(&c), 1);
+	CHECK_OK(t_create_access(a.fd, a.ioas_id, 0, &afd));
+	CHECK_OK(t_access_rw(a.fd, afd, 1ull << 24, a.len, got, 0));
+	CHECK(filled(got, a.len, 0x5c));
+	CHECK_OK(t_access_rw(a.fd, afd, 1ull << 25, a.len, got, 0));
+	CHECK(filled(got, a.len, 0x6d));
+	to_child(&c, 2);
+	CHECK_EQ(child_wait(&c), 0);
+
+	CHECK_ERRNO(t_access_rw(a.fd, afd, 1ull << 24, a.len, got, 0), EFAULT);
+	CHECK_ERRNO(t_access_rw(a.fd, afd, 1ull << 25, a.len, got, 0), EFAULT);
+	CHECK_OK(t_close(afd));
+	CHECK_OK(t_close(a.fd));
+	munmap(a.shared, a.len);
+	no_leaks();
 }
