@@ -1,5 +1,8 @@
 /*
- * mm.c - keep pinned memory alive when the program unmaps it.
+ * mm.c - the shim's memory interposers: keep pinned memory where the device
+ * sees it (munmap, mmap(MAP_FIXED), mremap, madvise), and mmap() of emulated
+ * fds (core/file.c keeps the mappings).  Behaviour and its limits, against
+ * the kernel's: docs/mmap.md.
  *
  * The kernel's IOMMU holds a reference on every pinned page, so a program
  * may munmap() a buffer that is still mapped in an IOAS and DMA keeps
@@ -14,8 +17,11 @@
  * once, when no byte of it is pinned any more, and forgotten at that moment
  * so a later mapping at the same address is never touched.
  *
- * Not covered (docs/status.md): mremap() and madvise(MADV_DONTNEED) of
- * pinned memory, and mmap(MAP_FIXED) over a deferred range.
+ * Over pinned pages, mmap(MAP_FIXED) and mremap() that would move them are
+ * refused (ENOMEM): a pinned page must stay at its address, which is its
+ * "physical" address.  madvise() that would drop pages skips pinned ones.
+ * Every interposer makes the raw syscall (no dlsym, no recursion) and is
+ * safe before any uiommu state exists (the loader and libc call mmap early).
  */
 #undef _FILE_OFFSET_BITS
 

@@ -339,6 +339,52 @@ TEST(viommu_mmap_page)
 	CHECK_OK(t_munmap(page, data.out_mmap_length));
 }
 
+/* Under the shim, MAP_FIXED over and mremap() of the page (kernel VMAs). */
+TEST(viommu_mmap_page_fixed_and_mremap)
+{
+	struct iommu_viommu_selftest data = { .in_data = 0xcafe };
+	size_t ps = PAGE_SIZE_T, len;
+	uint32_t parent, viommu;
+	struct fixture f;
+	uint32_t *page;
+	void *r;
+
+	if (strcmp(t_frontend(), "shim"))
+		SKIP("needs the preload shim: the library cannot see mremap()");
+	fixture_setup(&f, 1);
+	CHECK_OK(t_hwpt_alloc(f.fd, f.device_id[0], f.ioas_id,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	CHECK_OK(viommu_alloc_full(f.fd, 0, IOMMU_VIOMMU_TYPE_SELFTEST,
+				   f.device_id[0], parent, &data, sizeof(data),
+				   &viommu));
+	len = data.out_mmap_length;
+	page = mmap(NULL, len, PROT_READ, MAP_SHARED, f.fd,
+		    data.out_mmap_offset);
+	CHECK(page != MAP_FAILED);
+
+	/* uAPI: the mapping cannot grow (VM_DONTEXPAND: EFAULT) ... */
+	CHECK(mremap(page, len, 2 * len, MREMAP_MAYMOVE) == MAP_FAILED &&
+	      errno == EFAULT);
+	/* ... but moves whole, and still holds the vIOMMU. */
+	r = mmap(NULL, 2 * len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(r != MAP_FAILED);
+	page = mremap(page, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, r);
+	CHECK(page == r);
+	CHECK_EQ(page[0], 0xcafe);
+	CHECK_ERRNO(t_destroy(f.fd, viommu), EBUSY);
+	/* New memory over one page keeps the other (and the owner) ... */
+	CHECK(mmap(page, ps, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0) == page);
+	CHECK_ERRNO(t_destroy(f.fd, viommu), EBUSY);
+	/* ... over the last page lets go of it. */
+	CHECK(mmap((char *)page + ps, ps, PROT_READ,
+		   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+	      (char *)page + ps);
+	CHECK_OK(t_destroy(f.fd, viommu));
+	CHECK_OK(munmap(r, 2 * len));
+	fixture_teardown(&f);
+}
+
 /* ---- IOMMU_VDEVICE_ALLOC ------------------------------------------- */
 
 TEST(vdevice_alloc_rules)
