@@ -125,9 +125,31 @@ static void shim_unpinned(uintptr_t va, uint64_t length)
 	}
 }
 
+/*
+ * A forked child inherits a copy of the pin registry that names its
+ * parent's pins, which do not hold the child's pages: when there were any,
+ * the refusals below (MAP_FIXED, mremap, madvise) no longer apply in it.
+ */
+static bool mm_pinned_at_fork;
+static bool mm_forked;
+
+static void shim_mm_fork_prepare(void)
+{
+	uintptr_t pstart, plast;
+
+	mm_pinned_at_fork = iopt_first_pinned(0, UINTPTR_MAX, &pstart, &plast);
+}
+
+static void shim_mm_fork_child(void)
+{
+	if (mm_pinned_at_fork)
+		mm_forked = true;
+}
+
 __attribute__((constructor)) static void shim_mm_init(void)
 {
 	__atomic_store_n(&iopt_unpinned_hook, shim_unpinned, __ATOMIC_RELEASE);
+	pthread_atfork(shim_mm_fork_prepare, NULL, shim_mm_fork_child);
 }
 
 __uiommu_public int munmap(void *addr, size_t len)
@@ -181,7 +203,7 @@ static bool range_pinned(uintptr_t start, uintptr_t len)
 {
 	uintptr_t pstart, plast;
 
-	return len && start + len > start &&
+	return !mm_forked && len && start + len > start &&
 	       iopt_first_pinned(start, len, &pstart, &plast);
 }
 

@@ -6,6 +6,8 @@
  */
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "uapi.h"
 
@@ -268,4 +270,80 @@ TEST(mm_mremap_of_pinned_memory)
 	CHECK_OK(munmap(guard, p));
 	t_close(afd);
 	fixture_teardown(&f);
+}
+
+/*
+ * uiommu's own remaps are not the program's: a file mapped read-only (and
+ * pinned) and then writable again makes the core remap its window of the
+ * file writable in place, which the shim must let through.
+ */
+TEST(mm_core_remaps_its_pinned_file_window)
+{
+	size_t p = PAGE_SIZE_T;
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE,
+		.length = 2 * p,
+		.iova = MOCK_APERTURE_START,
+	};
+	unsigned char in[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, out[8];
+	struct fixture f;
+	int mfd, afd;
+
+	need_shim();
+	fixture_setup(&f, 1);
+	mfd = memfd_create("mm-test", 0);
+	CHECK_OK(mfd);
+	CHECK_OK(ftruncate(mfd, 2 * p));
+	cmd.fd = mfd;
+	cmd.ioas_id = f.ioas_id;
+	CHECK_OK(t_ioctl(f.fd, IOMMU_IOAS_MAP_FILE, &cmd));
+	cmd.flags |= IOMMU_IOAS_MAP_WRITEABLE;
+	cmd.iova = MOCK_APERTURE_START + 2 * p;
+	CHECK_OK(t_ioctl(f.fd, IOMMU_IOAS_MAP_FILE, &cmd));
+	CHECK_OK(t_create_access(f.fd, f.ioas_id, 0, &afd));
+	CHECK_OK(t_access_rw(f.fd, afd, MOCK_APERTURE_START + 2 * p, sizeof(in),
+			     in, MOCK_ACCESS_RW_WRITE));
+	dev_read(&f, afd, MOCK_APERTURE_START, out, sizeof(out));
+	CHECK(!memcmp(in, out, sizeof(in)));
+	t_close(afd);
+	fixture_teardown(&f);
+	close(mfd);
+}
+
+/* A forked child's memory is its own: the parent's pins do not hold it. */
+TEST(mm_forked_child_is_not_held_by_parent_pins)
+{
+	size_t p = PAGE_SIZE_T;
+	unsigned char *buf;
+	struct fixture f;
+	int status;
+	pid_t pid;
+
+	need_shim();
+	fixture_setup(&f, 1);
+	buf = t_buffer(2 * p);
+	memset(buf, 0x33, 2 * p);
+	CHECK_OK(t_ioas_map_fixed(f.fd, f.ioas_id, buf, 2 * p,
+				  MOCK_APERTURE_START));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		bool ok = !madvise(buf, p, MADV_DONTNEED) && buf[0] == 0 &&
+			  mmap(buf + p, p, PROT_READ | PROT_WRITE,
+			       MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			       0) == buf + p &&
+			  buf[p] == 0;
+
+		_exit(ok ? 0 : 1);
+	}
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The parent's pinned pages are untouched, and still held. */
+	CHECK_EQ(buf[0], 0x33);
+	CHECK_EQ(buf[p], 0x33);
+	CHECK(mmap(buf, p, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0) == MAP_FAILED && errno == ENOMEM);
+	fixture_teardown(&f);
+	munmap(buf, 2 * p);
 }
