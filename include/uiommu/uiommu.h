@@ -36,6 +36,18 @@ ssize_t uiommu_write(int fd, const void *buf, size_t count);
 ssize_t uiommu_pread(int fd, void *buf, size_t count, off_t offset);
 ssize_t uiommu_pwrite(int fd, const void *buf, size_t count, off_t offset);
 /*
+ * mmap() of an emulated fd, with the kernel's rules and errnos: the
+ * iommufd at the offset a vIOMMU reported (out_mmap_offset/_length), a VFIO
+ * device's mmap-able region at its offset.  0 with the address in @out, or
+ * -errno.  The mapping keeps the file (and what the driver exposes) alive
+ * until uiommu_munmap() of its last page; under the preload shim plain
+ * mmap()/munmap() do the same.
+ */
+int uiommu_mmap(int fd, void *addr, size_t length, int prot, int flags,
+		off_t offset, void **out);
+/* munmap() that also ends mappings made by uiommu_mmap(): 0 or -errno. */
+int uiommu_munmap(void *addr, size_t length);
+/*
  * Declare IOMMU units and emulated devices (/dev/vfio/devices/vfioN): lines
  * (or ';'-separated entries) such as
  *   unit vtd0 type=vtd aw=48

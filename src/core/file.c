@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/file.h"
@@ -437,4 +439,266 @@ const struct unode *unode_lookup(const char *path)
 			return n;
 	}
 	return NULL;
+}
+
+/* ---- mappings of emulated files ----------------------------------------- */
+
+struct ufile_vma {
+	struct ufile *file;		/* referenced */
+	struct ufile_map map;
+	uintptr_t start;
+	uint64_t len;			/* page multiple */
+	uint64_t live;			/* pages still mapped */
+	unsigned long *bitmap;		/* one bit per page still mapped */
+	pid_t pid;			/* the process that mapped it */
+	struct ufile_vma *next;
+};
+
+/* Leaf lock: the list of mappings. */
+static pthread_mutex_t vma_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ufile_vma *vmas;
+static atomic_uint nvmas;	/* lock-free "is there anything to look at" */
+
+#define BITS_PER_UL (8 * sizeof(unsigned long))
+
+static uint64_t ufile_page_size(void)
+{
+	static uint64_t ps;
+
+	if (!ps)
+		ps = sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+int ufile_memfd_new(const char *name, uint64_t size)
+{
+	int fd;
+
+	if (FAULT_POINT("memfd"))
+		return -EMFILE;
+	fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, size)) {
+		int err = errno;
+
+		sys_close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static bool vma_overlaps(const struct ufile_vma *v, uintptr_t addr,
+			 uint64_t len)
+{
+	return addr < v->start + v->len && v->start < addr + len;
+}
+
+/* The mapping is gone: give back what it held (outside vma_lock). */
+static void vma_release(struct ufile_vma *v)
+{
+	if (v->pid == getpid()) {
+		if (v->file->ops->munmap)
+			v->file->ops->munmap(v->file, &v->map);
+		ufile_put(v->file);
+	}
+	free(v->bitmap);
+	free(v);
+}
+
+int ufile_mmap(int fd, void *addr, size_t len, int prot, int flags,
+	       int64_t off, void **out)
+{
+	uint64_t ps = ufile_page_size(), alen, end;
+	int type = flags & MAP_TYPE, acc;
+	struct ufile_vma *v;
+	struct ufile *f;
+	long p;
+	int ret;
+
+	/* uAPI: do_mmap's checks come before the file is asked. */
+	if (!len || (off & (ps - 1)) || off < 0)
+		return -EINVAL;
+	if (type != MAP_SHARED && type != MAP_SHARED_VALIDATE &&
+	    type != MAP_PRIVATE)
+		return -EINVAL;
+	if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) &&
+	    ((uintptr_t)addr & (ps - 1)))
+		return -EINVAL;
+	alen = ALIGN_UP((uint64_t)len, ps);
+	if (alen < len)
+		return -ENOMEM;
+	if (check_add_overflow_u64(off, alen, &end) || end > INT64_MAX)
+		return -EOVERFLOW;
+	f = ufile_get(fd);
+	if (!f)
+		return -EBADF;
+	acc = f->flags & O_ACCMODE;
+	/* A file another process serves is not mapped (docs/remote.md). */
+	if (ufile_is_remote(f) || !f->ops->mmap) {
+		ret = -ENODEV;
+		goto out_put;
+	}
+	/* uAPI: the open mode must allow the access the mapping gives. */
+	if (acc == O_WRONLY ||
+	    (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc != O_RDWR)) {
+		ret = -EACCES;
+		goto out_put;
+	}
+	v = ufi_calloc(1, sizeof(*v));
+	if (!v) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	v->bitmap = ufi_calloc((alen / ps + BITS_PER_UL - 1) / BITS_PER_UL,
+			       sizeof(unsigned long));
+	if (!v->bitmap) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	ret = f->ops->mmap(f, off, alen, prot, flags, &v->map);
+	if (ret)
+		goto out_free;
+	p = syscall(SYS_mmap, addr, alen, prot, flags, v->map.memfd,
+		    v->map.memfd_off);
+	if (p == -1) {
+		ret = -errno;
+		if (f->ops->munmap)
+			f->ops->munmap(f, &v->map);
+		goto out_free;
+	}
+	/* A fixed mapping replaced whatever was there. */
+	if (flags & MAP_FIXED)
+		ufile_maps_unmapped(p, alen);
+	v->file = f;		/* keeps the reference ufile_get took */
+	v->start = p;
+	v->len = alen;
+	v->live = alen / ps;
+	v->pid = getpid();
+	for (uint64_t i = 0; i < v->live; i++)
+		v->bitmap[i / BITS_PER_UL] |= 1ul << (i % BITS_PER_UL);
+	pthread_mutex_lock(&vma_lock);
+	v->next = vmas;
+	vmas = v;
+	atomic_fetch_add(&nvmas, 1);
+	pthread_mutex_unlock(&vma_lock);
+	*out = (void *)p;
+	return 0;
+
+out_free:
+	free(v->bitmap);
+	free(v);
+out_put:
+	ufile_put(f);
+	return ret;
+}
+
+bool ufile_maps_any(uintptr_t addr, uint64_t len)
+{
+	bool any = false;
+
+	if (!atomic_load(&nvmas))
+		return false;
+	pthread_mutex_lock(&vma_lock);
+	for (struct ufile_vma *v = vmas; v && !any; v = v->next)
+		any = vma_overlaps(v, addr, len);
+	pthread_mutex_unlock(&vma_lock);
+	return any;
+}
+
+void ufile_maps_unmapped(uintptr_t addr, uint64_t len)
+{
+	uint64_t ps = ufile_page_size();
+	struct ufile_vma *done = NULL, **pp;
+
+	if (!len || !atomic_load(&nvmas))
+		return;
+	pthread_mutex_lock(&vma_lock);
+	for (pp = &vmas; *pp;) {
+		struct ufile_vma *v = *pp;
+		uintptr_t lo, hi;
+
+		if (!vma_overlaps(v, addr, len)) {
+			pp = &v->next;
+			continue;
+		}
+		lo = max_t(uintptr_t, addr, v->start);
+		hi = min_t(uintptr_t, addr + len, v->start + v->len);
+		for (uintptr_t a = ALIGN_DOWN(lo, ps); a < hi; a += ps) {
+			uint64_t i = (a - v->start) / ps;
+			unsigned long bit = 1ul << (i % BITS_PER_UL);
+
+			if (v->bitmap[i / BITS_PER_UL] & bit) {
+				v->bitmap[i / BITS_PER_UL] &= ~bit;
+				v->live--;
+			}
+		}
+		if (v->live) {
+			pp = &v->next;
+			continue;
+		}
+		*pp = v->next;
+		atomic_fetch_sub(&nvmas, 1);
+		v->next = done;
+		done = v;
+	}
+	pthread_mutex_unlock(&vma_lock);
+	while (done) {
+		struct ufile_vma *v = done;
+
+		done = v->next;
+		vma_release(v);
+	}
+}
+
+int ufile_maps_mremap_check(uintptr_t old, uint64_t old_len,
+			    uint64_t new_len)
+{
+	uint64_t ps = ufile_page_size();
+	int ret = 0;
+
+	if (!atomic_load(&nvmas))
+		return 0;
+	pthread_mutex_lock(&vma_lock);
+	for (struct ufile_vma *v = vmas; v; v = v->next) {
+		if (!vma_overlaps(v, old, old_len ? old_len : 1))
+			continue;
+		/* uAPI: these mappings are VM_DONTEXPAND: growing is EFAULT. */
+		if (ALIGN_UP(new_len, ps) > ALIGN_UP(old_len, ps))
+			ret = -EFAULT;
+		else if (v->start != old || v->len != ALIGN_UP(old_len, ps) ||
+			 v->live != v->len / ps)
+			ret = -EINVAL;
+		break;
+	}
+	pthread_mutex_unlock(&vma_lock);
+	return ret;
+}
+
+void ufile_maps_moved(uintptr_t old, uintptr_t new_addr, uint64_t new_len)
+{
+	uint64_t ps = ufile_page_size();
+	struct ufile_vma *v;
+
+	if (!atomic_load(&nvmas))
+		return;
+	pthread_mutex_lock(&vma_lock);
+	for (v = vmas; v; v = v->next) {
+		if (v->start != old)
+			continue;
+		new_len = ALIGN_UP(new_len, ps);
+		/* Shrinking dropped the tail: clear its pages. */
+		for (uint64_t i = new_len / ps; i < v->len / ps; i++) {
+			unsigned long bit = 1ul << (i % BITS_PER_UL);
+
+			if (v->bitmap[i / BITS_PER_UL] & bit) {
+				v->bitmap[i / BITS_PER_UL] &= ~bit;
+				v->live--;
+			}
+		}
+		v->start = new_addr;
+		v->len = new_len;
+		break;
+	}
+	pthread_mutex_unlock(&vma_lock);
 }

@@ -40,6 +40,16 @@
 
 struct ufile;
 
+/*
+ * What backs an mmap() of an emulated file: a range of a shared-memory fd
+ * (a memfd) that the file keeps open while any mapping of it lives.
+ */
+struct ufile_map {
+	int memfd;
+	uint64_t memfd_off;
+	void *cookie;		/* the file's, handed back to ->munmap */
+};
+
 struct ufile_ops {
 	const char *name;
 	/* Has a poll method: readiness follows ufile_set_readable(). */
@@ -53,6 +63,15 @@ struct ufile_ops {
 			 uint64_t off);
 	ssize_t (*pwrite)(struct ufile *f, const void *buf, size_t count,
 			  uint64_t off);
+	/*
+	 * mmap() at @off of @len bytes (page aligned, checked for overflow):
+	 * the driver's checks, then fill @map and take whatever the mapping
+	 * keeps alive; ->munmap gives it back when the last page of the
+	 * mapping is unmapped.  NULL: the file cannot be mapped (-ENODEV).
+	 */
+	int (*mmap)(struct ufile *f, uint64_t off, uint64_t len, int prot,
+		    int flags, struct ufile_map *map);
+	void (*munmap)(struct ufile *f, struct ufile_map *map);
 	/* The last fd is gone: free everything the file holds. */
 	void (*release)(struct ufile *f);
 };
@@ -135,6 +154,37 @@ void ufile_for_each_locked(void (*fn)(struct ufile *f, void *arg), void *arg);
  */
 void ufile_for_each_fd(void (*fn)(int fd, struct ufile *f, void *arg),
 		       void *arg);
+
+/*
+ * Mappings of emulated files (the kernel's VMAs of such files).  A mapping
+ * holds a reference on its file (an fd closed while mapped keeps the file,
+ * as a VMA keeps its struct file) and whatever ->mmap took; both go when
+ * its last page is unmapped.  Only this process's mappings are tracked: in
+ * a forked child the records are forgotten without releasing anything.
+ */
+
+/* A new memfd of @size zero bytes (close-on-exec): fd or -errno. */
+int ufile_memfd_new(const char *name, uint64_t size);
+/*
+ * mmap(2) of the emulated file at @fd (the generic checks of the kernel's
+ * do_mmap, then the file's): 0 with the address in @out, or -errno.
+ */
+int ufile_mmap(int fd, void *addr, size_t len, int prot, int flags,
+	       int64_t off, void **out);
+/* Is any page of [@addr, @addr + @len) a mapping of an emulated file? */
+bool ufile_maps_any(uintptr_t addr, uint64_t len);
+/* [@addr, @addr + @len) was unmapped (munmap, MAP_FIXED over it). */
+void ufile_maps_unmapped(uintptr_t addr, uint64_t len);
+/*
+ * Before mremap(@old, @old_len, @new_len) of a range with mappings of
+ * emulated files: 0 when the call may go ahead (the range is one whole
+ * mapping, or none), -EFAULT when it would grow one (the kernel's
+ * VM_DONTEXPAND), -EINVAL when it would move part of one (not modelled).
+ */
+int ufile_maps_mremap_check(uintptr_t old, uint64_t old_len,
+			    uint64_t new_len);
+/* The mremap() checked above moved @old to @new_addr, now @new_len long. */
+void ufile_maps_moved(uintptr_t old, uintptr_t new_addr, uint64_t new_len);
 
 /* Device nodes: path -> open function. */
 struct unode {

@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "core/immap.h"
 #include "core/iommufd_private.h"
 #include "iommufd_test.h"
 #include "util/caps.h"
@@ -419,6 +420,7 @@ static void iommufd_fops_release(struct ufile *f)
 	if (iommufd_test_ctx_release)
 		iommufd_test_ctx_release(ictx);
 	iommufd_ctx_destroy_all(ictx);
+	iommufd_ctx_destroy_all_mmap(ictx);
 	iommufd_ctx_unlock(ictx);
 	idtable_destroy(&ictx->objects);
 	pthread_mutex_destroy(&ictx->lock);
@@ -429,6 +431,8 @@ static void iommufd_fops_release(struct ufile *f)
 static const struct ufile_ops iommufd_fops = {
 	.name = "iommufd",
 	.ioctl = iommufd_fops_ioctl,
+	.mmap = iommufd_fops_mmap,
+	.munmap = iommufd_fops_munmap,
 	.release = iommufd_fops_release,
 };
 

@@ -78,6 +78,7 @@
 #include "core/iopt_internal.h"
 #include "util/caps.h"
 #include "util/fault_inject.h"
+#include "util/sys.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
@@ -698,8 +699,9 @@ static struct iopt_file *file_get(int fd, uint64_t start, uint64_t end,
 		if (end > f->start + f->size && !file_grow(f, fd, end, align))
 			continue;
 		if (writable && !f->writable) {
-			p = mmap((void *)f->base, f->size, prot,
-				 MAP_SHARED | MAP_FIXED, fd, (off_t)f->start);
+			p = sys_mmap((void *)f->base, f->size, prot,
+				     MAP_SHARED | MAP_FIXED, fd,
+				     (off_t)f->start);
 			if (p == MAP_FAILED) {
 				f = ERR_PTR(mmap_errno(errno));
 				goto out_unlock;

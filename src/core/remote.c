@@ -1023,9 +1023,9 @@ static int arena_move(const struct arena_seg *seg)
 		if (pwrite(arena_fd, (void *)p, len, (off_t)p) != (ssize_t)len)
 			return -EFAULT;
 	}
-	if (mmap((void *)seg->start, seg->end - seg->start, seg->prot,
-		 MAP_SHARED | MAP_FIXED, arena_fd,
-		 (off_t)seg->start) == MAP_FAILED)
+	if (sys_mmap((void *)seg->start, seg->end - seg->start, seg->prot,
+		     MAP_SHARED | MAP_FIXED, arena_fd,
+		     (off_t)seg->start) == MAP_FAILED)
 		return -ENOMEM;
 	return 0;
 }

@@ -37,9 +37,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/immap.h"
 #include "core/selftest.h"
 #include "core/viommu.h"
 #include "util/fault_inject.h"
+#include "util/sys.h"
 
 #define MOCK_PTE_PRESENT (1ull << 63)
 #define MOCK_PTE_BOUNDARY (1ull << 62)
@@ -619,7 +621,12 @@ static int mock_dev_attach(struct iommu_dev *dev, uint32_t pasid,
 struct mock_viommu {
 	struct mock_iommu_domain *s2_parent;
 	struct iommufd_hw_queue *hw_queue[IOMMU_TEST_HW_QUEUE_MAX];
+	int page_fd;			/* the mmap page's memfd, or -1 */
+	uint64_t mmap_offset;		/* its offer in the iommufd */
 };
+
+/* The test mock's mmap page: two pages, the first u32 echoes in_data. */
+#define MOCK_VIOMMU_MMAP_PAGES 2
 
 static struct mock_viommu *to_mock_viommu(struct iommufd_viommu *viommu)
 {
@@ -629,6 +636,51 @@ static struct mock_viommu *to_mock_viommu(struct iommufd_viommu *viommu)
 static bool mock_viommu_supports(uint32_t type)
 {
 	return type == IOMMU_VIOMMU_TYPE_SELFTEST;
+}
+
+/*
+ * uAPI (test mock): with driver data, the vIOMMU offers a zeroed two-page
+ * area for mmap() of the iommufd whose first u32 holds in_data; out_data
+ * echoes in_data and out_mmap_offset/length tell where the area is.
+ */
+static int mock_viommu_mmap_page(struct iommufd_viommu *viommu,
+				 struct mock_viommu *mock_viommu,
+				 struct iommu_viommu_selftest *data)
+{
+	uint64_t len = MOCK_VIOMMU_MMAP_PAGES * sysconf(_SC_PAGESIZE);
+	int fd, rc;
+
+	fd = ufile_memfd_new("uiommu-mock-viommu", len);
+	if (fd < 0)
+		return fd;
+	if (pwrite(fd, &data->in_data, sizeof(data->in_data), 0) !=
+	    sizeof(data->in_data)) {
+		rc = -ENOMEM;
+		goto err_close;
+	}
+	rc = iommufd_ctx_alloc_mmap(viommu->ictx, &viommu->obj, fd, len,
+				    &mock_viommu->mmap_offset);
+	if (rc)
+		goto err_close;
+	mock_viommu->page_fd = fd;
+	data->out_mmap_offset = mock_viommu->mmap_offset;
+	data->out_mmap_length = len;
+	return 0;
+
+err_close:
+	sys_close(fd);
+	return rc;
+}
+
+static void mock_viommu_free(struct iommufd_viommu *viommu,
+			     struct mock_viommu *mock_viommu)
+{
+	if (mock_viommu->page_fd >= 0) {
+		iommufd_ctx_destroy_mmap(viommu->ictx,
+					 mock_viommu->mmap_offset);
+		sys_close(mock_viommu->page_fd);
+	}
+	free(mock_viommu);
 }
 
 static int mock_viommu_init(struct iommufd_viommu *viommu,
@@ -641,6 +693,10 @@ static int mock_viommu_init(struct iommufd_viommu *viommu,
 
 	if (!mock_domain_is_paging(parent))
 		return -EINVAL;
+	mock_viommu = ufi_calloc(1, sizeof(*mock_viommu));
+	if (!mock_viommu)
+		return -ENOMEM;
+	mock_viommu->page_fd = -1;
 	if (user_data) {
 		rc = iommu_copy_struct_from_user(
 			&data, sizeof(data),
@@ -648,30 +704,29 @@ static int mock_viommu_init(struct iommufd_viommu *viommu,
 				sizeof(data.out_data),
 			user_data, IOMMU_VIOMMU_TYPE_SELFTEST);
 		if (rc)
-			return rc;
-		/*
-		 * uAPI (test mock): out_data echoes in_data.  The register
-		 * page the kernel offers for mmap() is not modelled: its
-		 * offset and length read back as 0.
-		 */
+			goto err_free;
+		rc = mock_viommu_mmap_page(viommu, mock_viommu, &data);
+		if (rc)
+			goto err_free;
 		data.out_data = data.in_data;
-		data.out_mmap_offset = 0;
-		data.out_mmap_length = 0;
 		if (copy_to_user((void *)user_data->uptr, &data,
-				 min_t(size_t, user_data->len, sizeof(data))))
-			return -EFAULT;
+				 min_t(size_t, user_data->len, sizeof(data)))) {
+			rc = -EFAULT;
+			goto err_free;
+		}
 	}
-	mock_viommu = ufi_calloc(1, sizeof(*mock_viommu));
-	if (!mock_viommu)
-		return -ENOMEM;
 	mock_viommu->s2_parent = to_mock_domain(parent);
 	viommu->priv = mock_viommu;
 	return 0;
+
+err_free:
+	mock_viommu_free(viommu, mock_viommu);
+	return rc;
 }
 
 static void mock_viommu_destroy(struct iommufd_viommu *viommu)
 {
-	free(viommu->priv);
+	mock_viommu_free(viommu, viommu->priv);
 	viommu->priv = NULL;
 }
 

@@ -37,6 +37,7 @@ struct emu_unit_ref {
 static pthread_mutex_t emu_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool emu_env_loaded;
 static bool emu_declared;
+static int emu_env_rc;		/* what loading the environment gave */
 static struct emu_unit_ref emu_units[IOMMU_UNIT_MAX];
 static unsigned int emu_nunits;
 static struct emu_dev *emu_devs[EMU_DEV_MAX];
@@ -477,6 +478,7 @@ static void emu_env_load(void)
 	if ((!text || !*text) && path && *path) {
 		file = emu_read_file(path);
 		if (!file) {
+			emu_env_rc = -errno;
 			fprintf(stderr, "uiommu: UIOMMU_CONFIG=%s: %s\n", path,
 				strerror(errno));
 			emu_declared = true;
@@ -487,7 +489,8 @@ static void emu_env_load(void)
 	}
 	if (text && *text) {
 		emu_declared = true;
-		if (emu_declare_locked(text, err, sizeof(err)))
+		emu_env_rc = emu_declare_locked(text, err, sizeof(err));
+		if (emu_env_rc)
 			fprintf(stderr, "uiommu: %s: %s\n", what, err);
 	}
 	free(file);
@@ -507,23 +510,61 @@ int emu_config_declare(const char *text, char *err, size_t err_len)
 	return rc;
 }
 
-struct emu_dev *emu_dev_lookup(const char *name)
+/* Registry lock held: the default set when nothing was declared. */
+static void emu_load_locked(void)
 {
-	struct emu_dev *edev = NULL;
 	char err[256];
 
-	pthread_mutex_lock(&emu_registry_lock);
 	emu_env_load();
-	/* A default set that could not be made is tried again next time. */
 	if (!emu_declared) {
 		if (emu_declare_locked(emu_config_default, err, sizeof(err)))
 			fprintf(stderr, "uiommu: default devices: %s\n", err);
 		else
 			emu_declared = true;
 	}
+}
+
+struct emu_dev *emu_dev_lookup(const char *name)
+{
+	struct emu_dev *edev = NULL;
+
+	pthread_mutex_lock(&emu_registry_lock);
+	/* A default set that could not be made is tried again next time. */
+	emu_load_locked();
 	for (unsigned int i = 0; i < emu_ndevs; i++)
 		if (!strcmp(emu_devs[i]->name, name))
 			edev = emu_devs[i];
 	pthread_mutex_unlock(&emu_registry_lock);
 	return edev;
+}
+
+int emu_config_load(void)
+{
+	int rc;
+
+	pthread_mutex_lock(&emu_registry_lock);
+	emu_load_locked();
+	rc = emu_env_rc;
+	pthread_mutex_unlock(&emu_registry_lock);
+	return rc;
+}
+
+struct emu_dev *emu_dev_at(unsigned int i)
+{
+	struct emu_dev *edev;
+
+	pthread_mutex_lock(&emu_registry_lock);
+	edev = i < emu_ndevs ? emu_devs[i] : NULL;
+	pthread_mutex_unlock(&emu_registry_lock);
+	return edev;
+}
+
+struct iommu_unit *emu_unit_at(unsigned int i)
+{
+	struct iommu_unit *unit;
+
+	pthread_mutex_lock(&emu_registry_lock);
+	unit = i < emu_nunits ? emu_units[i].unit : NULL;
+	pthread_mutex_unlock(&emu_registry_lock);
+	return unit;
 }

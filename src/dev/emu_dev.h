@@ -75,6 +75,14 @@ int emu_config_declare(const char *text, char *err, size_t err_len);
  * NULL.
  */
 struct emu_dev *emu_dev_lookup(const char *name);
+/*
+ * Load the configuration as the first lookup would (its errors go to
+ * stderr): 0, or the -errno the environment's declaration gave.
+ */
+int emu_config_load(void);
+/* The @i-th declared device / unit in declaration order, or NULL. */
+struct emu_dev *emu_dev_at(unsigned int i);
+struct iommu_unit *emu_unit_at(unsigned int i);
 
 /* --- the unit driver (unit_dev.c) --------------------------------------- */
 

@@ -10,12 +10,14 @@
  * unbinds and disables the interrupts it set.
  *
  * Regions (vfio-pci layout: region index << 40 is its offset in the file):
- * BAR0 holds the model's registers (read/write; no mmap), BAR1-5 and the ROM
- * are absent (size 0), config space is 256 bytes (type 0 header: ids and
- * class; writes ignored).  Interrupts: INTx (maskable, automasked), MSI
+ * BAR0 holds the model's registers (read/write; no mmap), BAR2 the DMA
+ * engine's device-local RAM (region_mem.c: read/write and mmap MAP_SHARED,
+ * the same bytes either way), BAR1, BAR3-5 and the ROM are absent (size 0),
+ * config space is 256 bytes (type 0 header: ids and class; writes
+ * ignored).  Interrupts: INTx (maskable, automasked), MSI
  * (one vector), MSI-X (none), ERR (absent: conventional PCI), REQ; INTx and
- * MSI exclusive.  Not offered: VFIO_DEVICE_FEATURE, PCI hot reset, mmap of
- * regions, unmask by eventfd (virqfd), VF tokens.
+ * MSI exclusive.  Not offered: VFIO_DEVICE_FEATURE, PCI hot reset, sparse
+ * mmap capabilities, unmask by eventfd (virqfd), VF tokens.
  *
  * Locking: the bound context's ictx->lock around core calls, then
  * edev->lock for the device's state.
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -34,6 +37,7 @@
 #include "core/remote.h"
 #include "core/uaccess.h"
 #include "dev/emu_dev.h"
+#include "dev/region_mem.h"
 #include "util/compiler.h"
 #include "util/fault_inject.h"
 #include "util/sys.h"
@@ -267,7 +271,15 @@ static int vfio_cdev_region_info(struct vfio_cdev *vdev, void *uarg)
 						 VFIO_REGION_INFO_FLAG_WRITE :
 					 0;
 		break;
-	case VFIO_PCI_BAR1_REGION_INDEX ... VFIO_PCI_ROM_REGION_INDEX:
+	case EMU_REGION_MEM_INDEX:
+		info.size = emu_region_mem_size(vdev->edev);
+		info.flags = info.size ? VFIO_REGION_INFO_FLAG_READ |
+						 VFIO_REGION_INFO_FLAG_WRITE |
+						 VFIO_REGION_INFO_FLAG_MMAP :
+					 0;
+		break;
+	case VFIO_PCI_BAR1_REGION_INDEX:
+	case VFIO_PCI_BAR3_REGION_INDEX ... VFIO_PCI_ROM_REGION_INDEX:
 		info.size = 0;
 		info.flags = 0;
 		break;
@@ -492,6 +504,8 @@ static ssize_t vfio_cdev_rw(struct ufile *f, void *buf, size_t count,
 		rc = emu_model_bar0_rw(edev, buf, count, pos, write);
 		pthread_mutex_unlock(&edev->lock);
 		return rc;
+	case EMU_REGION_MEM_INDEX:
+		return emu_region_mem_rw(edev, buf, count, pos, write);
 	case VFIO_PCI_CONFIG_REGION_INDEX:
 		if (pos >= EMU_CONFIG_SIZE)
 			return -EINVAL;
@@ -518,6 +532,34 @@ static ssize_t vfio_cdev_pwrite(struct ufile *f, const void *buf,
 	return vfio_cdev_rw(f, (void *)buf, count, off, true);
 }
 
+/* Maps of a region stay valid after unbind, as the kernel's do until zapped. */
+static int vfio_cdev_mmap(struct ufile *f, uint64_t off, uint64_t len,
+			  int prot, int flags, struct ufile_map *map)
+{
+	struct vfio_cdev *vdev = f->priv;
+	unsigned int index = off >> VFIO_OFFSET_SHIFT;
+	uint64_t pos = off & VFIO_OFFSET_MASK, size;
+	int fd;
+
+	/* uAPI: vfio-pci's order: bound, region, shared, mmap-able, bounds. */
+	if (!vdev->idev || index >= VFIO_NUM_REGIONS)
+		return -EINVAL;
+	if ((flags & MAP_TYPE) == MAP_PRIVATE)
+		return -EINVAL;
+	if (index != EMU_REGION_MEM_INDEX)
+		return -EINVAL;
+	size = emu_region_mem_size(vdev->edev);
+	if (!size || pos + len > ALIGN_UP(size, (uint64_t)sysconf(_SC_PAGESIZE)))
+		return -EINVAL;
+	fd = emu_region_mem_fd(vdev->edev);
+	if (fd < 0)
+		return fd;
+	map->memfd = fd;
+	map->memfd_off = pos;
+	map->cookie = NULL;
+	return 0;
+}
+
 static void vfio_cdev_release(struct ufile *f)
 {
 	struct vfio_cdev *vdev = f->priv;
@@ -532,6 +574,7 @@ static const struct ufile_ops vfio_cdev_fops = {
 	.ioctl = vfio_cdev_ioctl,
 	.pread = vfio_cdev_pread,
 	.pwrite = vfio_cdev_pwrite,
+	.mmap = vfio_cdev_mmap,
 	.release = vfio_cdev_release,
 };
 

@@ -128,6 +128,23 @@ __uiommu_public ssize_t uiommu_pwrite(int fd, const void *buf, size_t count,
 	return uiommu_prw(fd, (void *)buf, count, offset, true);
 }
 
+__uiommu_public int uiommu_mmap(int fd, void *addr, size_t length, int prot,
+				int flags, off_t offset, void **out)
+{
+	if (!out)
+		return -EFAULT;
+	return ufile_mmap(fd, addr, length, prot, flags, offset, out);
+}
+
+__uiommu_public int uiommu_munmap(void *addr, size_t length)
+{
+	/* The kernel's answer first: nothing is forgotten on EINVAL. */
+	if (syscall(SYS_munmap, addr, length))
+		return -errno;
+	ufile_maps_unmapped((uintptr_t)addr, length);
+	return 0;
+}
+
 __uiommu_public int uiommu_devices_declare(const char *text, char *err,
 					   size_t err_len)
 {

@@ -8,6 +8,7 @@
 #ifndef UIOMMU_UTIL_SYS_H
 #define UIOMMU_UTIL_SYS_H
 
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -25,6 +26,18 @@ static inline ssize_t sys_write(int fd, const void *buf, size_t n)
 static inline int sys_close(int fd)
 {
 	return syscall(SYS_close, fd);
+}
+
+/*
+ * mmap() past the shim's interposer, which refuses MAP_FIXED over pinned
+ * pages: uiommu itself remaps its own windows in place (same file pages).
+ */
+static inline void *sys_mmap(void *addr, size_t len, int prot, int flags,
+			     int fd, off_t off)
+{
+	long p = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+
+	return p == -1 ? MAP_FAILED : (void *)p;
 }
 
 #endif

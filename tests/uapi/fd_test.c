@@ -169,6 +169,9 @@ __attribute__((constructor)) static void fd_test_child(void)
 
 		fd = open("/dev/iommu", O_RDWR);
 		ok = fd >= 0 && !ioctl(fd, IOMMU_OPTION, &o) && !close(fd);
+	} else if (!strncmp(what, "node:", 5)) {
+		fd = open(what + 5, O_RDWR);
+		ok = fd >= 0 && !close(fd);
 	}
 	if (!ok && !getenv(CHILD_ENV "_QUIET"))
 		fprintf(stderr, "  child %s: %s\n", what, strerror(errno));
@@ -649,4 +652,141 @@ TEST(fd_cli_usage_errors)
 	CHECK_EQ(run_capture((char *[]){ cli, "version", NULL }, out,
 			     sizeof(out), err, sizeof(err)), 0);
 	CHECK(!strncmp(out, "uiommu ", 7));
+}
+
+/* A file of declarations for --config; the caller unlinks @path. */
+static void write_config(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	CHECK_OK(fd);
+	CHECK_EQ(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	CHECK_OK(close(fd));
+}
+
+TEST(fd_cli_devices_lists_the_configuration)
+{
+	char *cli = cli_path();
+	char out[8192], err[4096];
+	char cfg[] = "/tmp/uiommu-cli-test-XXXXXX";
+
+	unsetenv("UIOMMU_DEVICES");
+	unsetenv("UIOMMU_CONFIG");
+	/* Nothing declared: the default unit and device. */
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", NULL }, out,
+			     sizeof(out), err, sizeof(err)), 0);
+	CHECK(strstr(out, "vtd0") && strstr(out, "vfio0"));
+	CHECK(strstr(out, "0000:00:03.0") && strstr(out, "dma"));
+	CHECK(strstr(out, "/dev/vfio/devices/vfio0"));
+	CHECK_EQ(strlen(err), 0);
+
+	/* Options declare; what they declare replaces the default set. */
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", "--unit",
+					 "s1 type=smmuv3 pasid=8 ats", "--device",
+					 "vfio7 unit=s1 bdf=1:02:05.3 group=9 model=none pasid=4 ats",
+					 NULL },
+			     out, sizeof(out), err, sizeof(err)), 0);
+	CHECK(strstr(out, "smmuv3") && strstr(out, "ats"));
+	CHECK(strstr(out, "vfio7") && strstr(out, "0001:02:05.3"));
+	CHECK(strstr(out, "none"));
+	CHECK(!strstr(out, "vfio0"));
+
+	/* The environment's declarations come first, options after them. */
+	setenv("UIOMMU_DEVICES", "unit a0 type=amd", 1);
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", "--device",
+					 "vfio3 unit=a0 bdf=00:04.0", NULL },
+			     out, sizeof(out), err, sizeof(err)), 0);
+	CHECK(strstr(out, "amd") && strstr(out, "vfio3"));
+	unsetenv("UIOMMU_DEVICES");
+
+	/* A configuration file, by option or by environment. */
+	write_config(cfg, "unit r0 type=riscv\ndevice vfio4 unit=r0 bdf=00:06.0\n");
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", "--config", cfg, NULL },
+			     out, sizeof(out), err, sizeof(err)), 0);
+	CHECK(strstr(out, "riscv") && strstr(out, "vfio4"));
+	setenv("UIOMMU_CONFIG", cfg, 1);
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", NULL }, out,
+			     sizeof(out), err, sizeof(err)), 0);
+	CHECK(strstr(out, "vfio4"));
+	unsetenv("UIOMMU_CONFIG");
+
+	/* Errors as the shim prints them, and exit status 1. */
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", "--device",
+					 "vfio5 unit=nope bdf=00:02.0", NULL },
+			     out, sizeof(out), err, sizeof(err)), 1);
+	CHECK(strstr(err, "uiommu: UIOMMU_DEVICES: device vfio5: 'unit=nope'"));
+	setenv("UIOMMU_DEVICES", "device vfio0 bdf=zz", 1);
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", NULL }, out,
+			     sizeof(out), err, sizeof(err)), 1);
+	CHECK(strstr(err, "uiommu: UIOMMU_DEVICES:"));
+	unsetenv("UIOMMU_DEVICES");
+
+	/* Usage errors: 2. */
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", "extra", NULL }, out,
+			     sizeof(out), err, sizeof(err)), 2);
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", "--device", NULL },
+			     out, sizeof(out), err, sizeof(err)), 2);
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", "--bogus", "x", NULL },
+			     out, sizeof(out), err, sizeof(err)), 2);
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", "--device",
+					 "vfio1 unit=a; unit b type=vtd", NULL },
+			     out, sizeof(out), err, sizeof(err)), 2);
+	CHECK_EQ(run_capture((char *[]){ cli, "devices", "--config",
+					 "/nonexistent/cfg", NULL },
+			     out, sizeof(out), err, sizeof(err)), 2);
+	CHECK(strstr(err, "/nonexistent/cfg"));
+	unlink(cfg);
+}
+
+TEST(fd_cli_run_declares_devices)
+{
+	char *cli = cli_path();
+	char out[4096], err[4096], self[4096];
+	char cfg[] = "/tmp/uiommu-cli-test-XXXXXX";
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	CHECK(n > 0);
+	self[n] = '\0';
+	unsetenv("UIOMMU_DEVICES");
+	unsetenv("UIOMMU_CONFIG");
+	/* The program opens the device the options declared ... */
+	setenv(CHILD_ENV, "node:/dev/vfio/devices/vfio5", 1);
+	CHECK_EQ(run_capture((char *[]){ cli, "run", "--unit", "u1 type=amd",
+					 "--device", "vfio5 unit=u1 bdf=00:02.0",
+					 "--", self, NULL },
+			     out, sizeof(out), err, sizeof(err)), 0);
+	/* ... and only those: no default vfio0 then. */
+	setenv(CHILD_ENV, "node:/dev/vfio/devices/vfio0", 1);
+	setenv(CHILD_ENV "_QUIET", "1", 1);
+	CHECK_EQ(run_capture((char *[]){ cli, "run", "--unit", "u1 type=amd",
+					 "--device", "vfio5 unit=u1 bdf=00:02.0",
+					 self, NULL },
+			     out, sizeof(out), err, sizeof(err)), 1);
+	unsetenv(CHILD_ENV "_QUIET");
+	/* --config names the file in UIOMMU_CONFIG, absolute. */
+	write_config(cfg, "unit v9 type=vtd\ndevice vfio6 unit=v9 bdf=00:07.0\n");
+	setenv(CHILD_ENV, "node:/dev/vfio/devices/vfio6", 1);
+	CHECK_EQ(run_capture((char *[]){ cli, "run", "--config", cfg, "--",
+					 self, NULL },
+			     out, sizeof(out), err, sizeof(err)), 0);
+	unsetenv(CHILD_ENV);
+	CHECK_EQ(run_capture((char *[]){ cli, "run", "--config", cfg,
+					 "--device", "vfio8 unit=v9 bdf=00:08.0",
+					 "/bin/sh", "-c",
+					 "echo \"$UIOMMU_DEVICES\"", NULL },
+			     out, sizeof(out), err, sizeof(err)), 0);
+	CHECK(strstr(out, "device vfio6") && strstr(out, "device vfio8"));
+	/* Bad declarations stop the run before the program starts. */
+	CHECK_EQ(run_capture((char *[]){ cli, "run", "--device",
+					 "vfio5 unit=nope bdf=00:02.0", "--",
+					 "/bin/sh", "-c", "echo ran", NULL },
+			     out, sizeof(out), err, sizeof(err)), 2);
+	CHECK_EQ(strlen(out), 0);
+	CHECK(strstr(err, "'unit=nope'"));
+	CHECK_EQ(run_capture((char *[]){ cli, "run", "--unit", NULL }, out,
+			     sizeof(out), err, sizeof(err)), 2);
+	CHECK_EQ(run_capture((char *[]){ cli, "run", "--device",
+					 "vfio5 unit=u1 bdf=00:02.0", NULL },
+			     out, sizeof(out), err, sizeof(err)), 2);
+	unlink(cfg);
 }

@@ -69,6 +69,27 @@ ssize_t t_write(int fd, const void *buf, size_t n)
 			    write(fd, buf, n);
 }
 
+void *t_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	void *out;
+	int r;
+
+	if (!lib_mode())
+		return mmap(addr, len, prot, flags, fd, off);
+	r = uiommu_mmap(fd, addr, len, prot, flags, off, &out);
+	if (r) {
+		errno = -r;
+		return MAP_FAILED;
+	}
+	return out;
+}
+
+int t_munmap(void *addr, size_t len)
+{
+	return lib_mode() ? ret_errno(uiommu_munmap(addr, len)) :
+			    munmap(addr, len);
+}
+
 int t_close(int fd)
 {
 	return lib_mode() ? ret_errno(uiommu_close(fd)) : close(fd);

@@ -32,6 +32,9 @@ int t_ioctl(int fd, unsigned long cmd, void *arg);
 ssize_t t_read(int fd, void *buf, size_t n);
 ssize_t t_write(int fd, const void *buf, size_t n);
 int t_close(int fd);
+/* mmap()/munmap() through the front end (uiommu_mmap/uiommu_munmap). */
+void *t_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int t_munmap(void *addr, size_t len);
 /* "lib" or "shim" */
 const char *t_frontend(void);
 

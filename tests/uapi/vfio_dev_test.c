@@ -494,6 +494,102 @@ TEST(vfio_dev_region_info)
 	dctx_teardown(&c);
 }
 
+/* BAR2 of the DMA engine: device RAM, by pread/pwrite and by mmap. */
+TEST(vfio_dev_bar2_memory)
+{
+	struct vfio_region_info r = { .argsz = sizeof(r), .index = 2 };
+	size_t ps = PAGE_SIZE_T, size;
+	unsigned char buf[64], *m, *m2;
+	struct dctx c;
+	int d2;
+
+	/*
+	 * uAPI: an unbound device cannot be mapped (EINVAL); a writable
+	 * shared mapping of a read-only fd is EACCES before the driver is
+	 * asked.  These rules were checked on Linux 6.12 with the edu device
+	 * on vfio-pci (its BAR0 is mmap-able MMIO, the rest as here).
+	 */
+	d2 = t_open(DEV0, O_RDWR);
+	CHECK_OK(d2);
+	CHECK(t_mmap(NULL, ps, PROT_READ, MAP_SHARED, d2, REGION_OFF(2)) ==
+	      MAP_FAILED && errno == EINVAL);
+	CHECK_OK(t_close(d2));
+	d2 = t_open(DEV0, O_RDONLY);
+	CHECK_OK(d2);
+	CHECK(t_mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, d2,
+		     REGION_OFF(2)) == MAP_FAILED && errno == EACCES);
+	CHECK(t_mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, d2,
+		     REGION_OFF(2)) == MAP_FAILED && errno == EINVAL);
+	CHECK_OK(t_close(d2));
+
+	dctx_setup(&c);
+	CHECK_OK(t_ioctl(c.dfd, VFIO_DEVICE_GET_REGION_INFO, &r));
+	CHECK_EQ(r.flags, VFIO_REGION_INFO_FLAG_READ |
+				  VFIO_REGION_INFO_FLAG_WRITE |
+				  VFIO_REGION_INFO_FLAG_MMAP);
+	CHECK_EQ(r.offset, REGION_OFF(2));
+	size = r.size;
+	CHECK(size >= 2 * ps && !(size % ps));
+
+	/* Written through the fd, seen through the mapping, and back. */
+	memset(buf, 0xa5, sizeof(buf));
+	CHECK_EQ(d_pwrite(c.dfd, buf, sizeof(buf), REGION_OFF(2) + 100),
+		 sizeof(buf));
+	m = t_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, c.dfd,
+		   REGION_OFF(2));
+	CHECK(m != MAP_FAILED);
+	CHECK_EQ(m[100], 0xa5);
+	CHECK_EQ(m[163], 0xa5);
+	CHECK_EQ(m[164], 0);
+	m[size - 1] = 0x3c;
+	CHECK_EQ(d_pread(c.dfd, buf, 8, REGION_OFF(2) + size - 1), 1);
+	CHECK_EQ(buf[0], 0x3c);
+	/* uAPI: past the end EINVAL. */
+	CHECK_ERRNO(d_pread(c.dfd, buf, 1, REGION_OFF(2) + size), EINVAL);
+	/* A mapping at an offset inside the region. */
+	m2 = t_mmap(NULL, ps, PROT_READ, MAP_SHARED, c.dfd,
+		    REGION_OFF(2) + size - ps);
+	CHECK(m2 != MAP_FAILED);
+	CHECK_EQ(m2[ps - 1], 0x3c);
+	CHECK_OK(t_munmap(m2, ps));
+
+	/* uAPI (vfio-pci): what cannot be mapped is EINVAL. */
+	CHECK(t_mmap(NULL, ps, PROT_READ, MAP_SHARED, c.dfd, 0) ==
+	      MAP_FAILED && errno == EINVAL);
+	CHECK(t_mmap(NULL, ps, PROT_READ, MAP_SHARED, c.dfd, REGION_OFF(1)) ==
+	      MAP_FAILED && errno == EINVAL);
+	CHECK(t_mmap(NULL, ps, PROT_READ, MAP_SHARED, c.dfd, REGION_OFF(7)) ==
+	      MAP_FAILED && errno == EINVAL);
+	CHECK(t_mmap(NULL, ps, PROT_READ, MAP_SHARED, c.dfd, REGION_OFF(9)) ==
+	      MAP_FAILED && errno == EINVAL);
+	CHECK(t_mmap(NULL, ps, PROT_READ, MAP_PRIVATE, c.dfd, REGION_OFF(2)) ==
+	      MAP_FAILED && errno == EINVAL);
+	CHECK(t_mmap(NULL, size + ps, PROT_READ, MAP_SHARED, c.dfd,
+		     REGION_OFF(2)) == MAP_FAILED && errno == EINVAL);
+	CHECK(t_mmap(NULL, ps, PROT_READ, MAP_SHARED, c.dfd,
+		     REGION_OFF(2) + size) == MAP_FAILED && errno == EINVAL);
+	CHECK(t_mmap(NULL, ps, PROT_READ, MAP_SHARED, c.dfd,
+		     REGION_OFF(2) + 1) == MAP_FAILED && errno == EINVAL);
+	CHECK(t_mmap(NULL, 0, PROT_READ, MAP_SHARED, c.dfd, REGION_OFF(2)) ==
+	      MAP_FAILED && errno == EINVAL);
+	CHECK(t_mmap(NULL, ps, PROT_READ, 0, c.dfd, REGION_OFF(2)) ==
+	      MAP_FAILED && errno == EINVAL);
+	/* uAPI (vfio-pci): executable mappings are allowed. */
+	m2 = t_mmap(NULL, ps, PROT_READ | PROT_EXEC, MAP_SHARED, c.dfd,
+		    REGION_OFF(2));
+	CHECK(m2 != MAP_FAILED);
+	CHECK_OK(t_munmap(m2, ps));
+
+	/* Device RAM keeps its contents over a reset. */
+	CHECK_OK(t_ioctl(c.dfd, VFIO_DEVICE_RESET, NULL));
+	CHECK_EQ(m[100], 0xa5);
+	/* The mapping outlives the fd, as a VMA keeps its file. */
+	dctx_teardown(&c);
+	m[0] = 1;
+	CHECK_EQ(m[size - 1], 0x3c);
+	CHECK_OK(t_munmap(m, size));
+}
+
 static int set_irq_efd(int dfd, uint32_t index, int32_t efd)
 {
 	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];

@@ -246,6 +246,145 @@ TEST(viommu_alloc_rules)
 	fixture_teardown(&f);
 }
 
+/* ---- mmap() of the iommufd: the vIOMMU's page ----------------------- */
+
+TEST(viommu_mmap_page)
+{
+	struct iommu_viommu_selftest data = { .in_data = 0xbeef };
+	uint32_t parent, viommu, viommu2;
+	size_t ps = PAGE_SIZE_T, len;
+	uint32_t *page, *page2;
+	struct fixture f;
+	uint64_t off;
+	int fd, fd2;
+
+	fixture_setup(&f, 1);
+	fd = f.fd;
+	CHECK_OK(t_hwpt_alloc(fd, f.device_id[0], f.ioas_id,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	CHECK_OK(viommu_alloc_full(fd, 0, IOMMU_VIOMMU_TYPE_SELFTEST,
+				   f.device_id[0], parent, &data, sizeof(data),
+				   &viommu));
+	len = data.out_mmap_length;
+	off = data.out_mmap_offset;
+	/* uAPI (mock): two pages, at a page offset that is never 0. */
+	CHECK_EQ(len, 2 * ps);
+	CHECK(off && !(off % ps));
+
+	/* uAPI: offset and length must be exactly the offer's: ENXIO. */
+	CHECK(t_mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off + ps) ==
+	      MAP_FAILED && errno == ENXIO);
+	CHECK(t_mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off + 2 * ps) ==
+	      MAP_FAILED && errno == ENXIO);
+	CHECK(t_mmap(NULL, len / 2, PROT_READ, MAP_SHARED, fd, off) ==
+	      MAP_FAILED && errno == ENXIO);
+	CHECK(t_mmap(NULL, len * 2, PROT_READ, MAP_SHARED, fd, off) ==
+	      MAP_FAILED && errno == ENXIO);
+	CHECK(t_mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED &&
+	      errno == ENXIO);
+	/* uAPI: private mappings EINVAL, executable ones EPERM. */
+	CHECK(t_mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, off) ==
+	      MAP_FAILED && errno == EINVAL);
+	CHECK(t_mmap(NULL, len, PROT_READ | PROT_EXEC, MAP_SHARED, fd, off) ==
+	      MAP_FAILED && errno == EPERM);
+	/* uAPI (mm): an unaligned offset or no length is EINVAL. */
+	CHECK(t_mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off + 1) ==
+	      MAP_FAILED && errno == EINVAL);
+	CHECK(t_mmap(NULL, 0, PROT_READ, MAP_SHARED, fd, off) == MAP_FAILED &&
+	      errno == EINVAL);
+	/* Nothing was mapped by the failures: the vIOMMU can go. */
+	CHECK_OK(viommu_alloc_full(fd, 0, IOMMU_VIOMMU_TYPE_SELFTEST,
+				   f.device_id[0], parent, &data, sizeof(data),
+				   &viommu2));
+	/* A second offer of the same context gets its own offset. */
+	CHECK(data.out_mmap_offset != off);
+	CHECK_OK(t_destroy(fd, viommu2));
+
+	/* The loopback: the page holds what the mock wrote. */
+	page = t_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	CHECK(page != MAP_FAILED);
+	CHECK_EQ(page[0], 0xbeef);
+	CHECK_EQ(page[1], 0);
+	/* Two mappings of one offer see the same bytes. */
+	page2 = t_mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
+	CHECK(page2 != MAP_FAILED);
+	page[ps / 4] = 0x1234;
+	CHECK_EQ(page2[ps / 4], 0x1234);
+
+	/* uAPI: the owner of a mapped page cannot be destroyed. */
+	CHECK_ERRNO(t_destroy(fd, viommu), EBUSY);
+	CHECK_OK(t_munmap(page2, len));
+	CHECK_ERRNO(t_destroy(fd, viommu), EBUSY);
+	/* Unmapping part of it keeps the rest (and the owner) mapped. */
+	CHECK_OK(t_munmap(page, ps));
+	CHECK_EQ(page[ps / 4], 0x1234);
+	CHECK_ERRNO(t_destroy(fd, viommu), EBUSY);
+	CHECK_OK(t_munmap(page + ps / 4, ps));
+	CHECK_OK(t_destroy(fd, viommu));
+
+	/* A mapping keeps the context after close() of its last fd. */
+	fd2 = t_open_iommufd();
+	CHECK(fd2 >= 0);
+	CHECK_OK(viommu_alloc_full(fd, 0, IOMMU_VIOMMU_TYPE_SELFTEST,
+				   f.device_id[0], parent, &data, sizeof(data),
+				   &viommu));
+	page = t_mmap(NULL, data.out_mmap_length, PROT_READ, MAP_SHARED, fd,
+		      data.out_mmap_offset);
+	CHECK(page != MAP_FAILED);
+	CHECK_OK(t_close(fd2));
+	/* An fd of another kind, or none, cannot be mapped this way. */
+	CHECK(t_mmap(NULL, ps, PROT_READ, MAP_SHARED, fd2, 0) == MAP_FAILED);
+	fixture_teardown(&f);
+	CHECK_EQ(page[0], 0xbeef);
+	CHECK_OK(t_munmap(page, data.out_mmap_length));
+}
+
+/* Under the shim, MAP_FIXED over and mremap() of the page (kernel VMAs). */
+TEST(viommu_mmap_page_fixed_and_mremap)
+{
+	struct iommu_viommu_selftest data = { .in_data = 0xcafe };
+	size_t ps = PAGE_SIZE_T, len;
+	uint32_t parent, viommu;
+	struct fixture f;
+	uint32_t *page;
+	void *r;
+
+	if (strcmp(t_frontend(), "shim"))
+		SKIP("needs the preload shim: the library cannot see mremap()");
+	fixture_setup(&f, 1);
+	CHECK_OK(t_hwpt_alloc(f.fd, f.device_id[0], f.ioas_id,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	CHECK_OK(viommu_alloc_full(f.fd, 0, IOMMU_VIOMMU_TYPE_SELFTEST,
+				   f.device_id[0], parent, &data, sizeof(data),
+				   &viommu));
+	len = data.out_mmap_length;
+	page = mmap(NULL, len, PROT_READ, MAP_SHARED, f.fd,
+		    data.out_mmap_offset);
+	CHECK(page != MAP_FAILED);
+
+	/* uAPI: the mapping cannot grow (VM_DONTEXPAND: EFAULT) ... */
+	CHECK(mremap(page, len, 2 * len, MREMAP_MAYMOVE) == MAP_FAILED &&
+	      errno == EFAULT);
+	/* ... but moves whole, and still holds the vIOMMU. */
+	r = mmap(NULL, 2 * len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(r != MAP_FAILED);
+	page = mremap(page, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, r);
+	CHECK(page == r);
+	CHECK_EQ(page[0], 0xcafe);
+	CHECK_ERRNO(t_destroy(f.fd, viommu), EBUSY);
+	/* New memory over one page keeps the other (and the owner) ... */
+	CHECK(mmap(page, ps, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0) == page);
+	CHECK_ERRNO(t_destroy(f.fd, viommu), EBUSY);
+	/* ... over the last page lets go of it. */
+	CHECK(mmap((char *)page + ps, ps, PROT_READ,
+		   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+	      (char *)page + ps);
+	CHECK_OK(t_destroy(f.fd, viommu));
+	CHECK_OK(munmap(r, 2 * len));
+	fixture_teardown(&f);
+}
+
 /* ---- IOMMU_VDEVICE_ALLOC ------------------------------------------- */
 
 TEST(vdevice_alloc_rules)

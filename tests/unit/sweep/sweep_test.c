@@ -28,6 +28,7 @@
  */
 #include "harness.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,6 +532,27 @@ static int do_dma(int dfd, uint64_t src, uint64_t dst, uint64_t len)
 	return st == EMU_DMA_STATUS_DONE ? 0 : -EIO;
 }
 
+/*
+ * mmap() of @len bytes of @fd at @off, check that its first u32 is @want,
+ * write @poke at byte 8 and munmap(): 0 or -errno.  One step, so no run
+ * ends with the mapping (which would keep the context) still there.
+ */
+static int do_mmap_roundtrip(int fd, uint64_t off, uint64_t len,
+			     uint32_t want, uint8_t poke)
+{
+	uint32_t *p;
+	int rc;
+
+	rc = uiommu_mmap(fd, NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 off, (void **)&p);
+	if (rc)
+		return rc;
+	rc = p[0] == want ? 0 : -EIO;
+	((uint8_t *)p)[8] = poke;
+	uiommu_munmap(p, len);
+	return rc;
+}
+
 static void scn_vfio(struct sweep *s)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
@@ -561,6 +583,15 @@ static void scn_vfio(struct sweep *s)
 	STEP(s, uiommu_ioctl(dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt));
 	at.pt_id = s->ioas;
 	STEP(s, uiommu_ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
+	/* BAR2 (device RAM): written by pwrite, read back through mmap. */
+	STEP(s, uiommu_pwrite(dfd, &(uint32_t){ 0x5a5a }, 4, 2ull << 40));
+	STEP(s, do_mmap_roundtrip(dfd, 2ull << 40, s->page, 0x5a5a, 7));
+	{
+		uint8_t b = 0;
+
+		STEP(s, uiommu_pread(dfd, &b, 1, (2ull << 40) + 8));
+		CHECK_EQ(b, 7);
+	}
 }
 
 static void scn_viommu(struct sweep *s)
@@ -582,6 +613,7 @@ static void scn_viommu(struct sweep *s)
 		.entry_len = sizeof(vinv),
 		.entry_num = 1,
 	};
+	struct iommu_viommu_selftest vdata = { .in_data = 0xbeef };
 	char ev[256];
 	uint32_t parent, nested;
 
@@ -622,6 +654,14 @@ static void scn_viommu(struct sweep *s)
 	STEP(s, do_destroy(s->fd, nested));
 	STEP(s, do_destroy(s->fd, hq.out_hw_queue_id));
 	STEP(s, do_destroy(s->fd, vd.out_vdevice_id));
+	/* A vIOMMU with driver data offers its page for mmap(). */
+	va.data_uptr = (uintptr_t)&vdata;
+	va.data_len = sizeof(vdata);
+	STEP_FLAGS(s, uiommu_ioctl(s->fd, IOMMU_VIOMMU_ALLOC, &va),
+		   STEP_COPYOUT_UNDONE);
+	STEP(s, do_mmap_roundtrip(s->fd, vdata.out_mmap_offset,
+				  vdata.out_mmap_length, 0xbeef, 1));
+	STEP(s, do_destroy(s->fd, va.out_viommu_id));
 }
 
 static void scn_vfio_compat(struct sweep *s)
