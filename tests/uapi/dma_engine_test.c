@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -768,4 +769,87 @@ TEST(dma_iopf_needs_pri)
 	CHECK_OK(d_attach_pasid(c.dfd, RID, c.ioas));
 	CHECK_OK(t_close(fa.out_fault_fd));
 	rctx_close(&c);
+}
+
+/* ---- concurrency -------------------------------------------------------- */
+
+struct responder {
+	struct pri *p;
+	int stop;		/* read end of a pipe: readable = stop */
+	char *backing;		/* what faulting pages get mapped to */
+	unsigned int answered;
+};
+
+/* Map every page the device asks for, answer SUCCESS, until told to stop. */
+static void *responder_fn(void *arg)
+{
+	struct responder *r = arg;
+	struct pri *p = r->p;
+
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = p->ffd, .events = POLLIN },
+					 { .fd = r->stop, .events = POLLIN } };
+		struct iommu_hwpt_pgfault rec;
+
+		if (poll(pfd, 2, -1) < 1 || (pfd[1].revents & POLLIN))
+			break;
+		if (t_read(p->ffd, &rec, sizeof(rec)) != sizeof(rec))
+			continue;
+		if (t_ioas_map_fixed(p->c.ifd, p->c.ioas,
+				     r->backing + (rec.addr - IOVA_DST),
+				     PAGE_SIZE_T, rec.addr))
+			break;
+		if (pri_respond(p, rec.cookie, IOMMUFD_PAGE_RESP_SUCCESS) !=
+		    sizeof(struct iommu_hwpt_page_response))
+			break;
+		r->answered++;
+	}
+	return NULL;
+}
+
+/*
+ * Descriptors rung in one at a time while a second thread serves their
+ * page requests and the device's thread resumes them: every one
+ * completes, in order, with its data.
+ */
+TEST_TIMEOUT(dma_iopf_concurrent_responder, 120)
+{
+	const unsigned int n = 100;
+	size_t ps = PAGE_SIZE_T;
+	struct responder r = { 0 };
+	uint32_t tail = 0;
+	pthread_t th;
+	struct pri p;
+	int stop[2];
+
+	pri_setup(&p);
+	/* A fresh ring big enough for all of them. */
+	CHECK_OK(t_ioas_unmap(p.c.ifd, p.c.ioas, IOVA_RING, ps, NULL));
+	rctx_ring(&p.c, 128);
+	r.p = &p;
+	r.backing = t_buffer(n * ps);
+	CHECK_OK(pipe(stop));
+	r.stop = stop[0];
+	CHECK_OK(pthread_create(&th, NULL, responder_fn, &r));
+	for (unsigned int i = 0; i < n; i++) {
+		put(&p.c, EMU_DMA_OP_COPY, IOVA_SRC + (i % 2) * 8,
+		    IOVA_DST + i * ps + 8 * (i % 16), 64);
+		kick(&p.c);
+	}
+	tail = p.c.tail;
+	while (r32(p.c.dfd, EMU_DMA_REG_RING_HEAD) != tail)
+		wait_irq(&p.c);
+	CHECK_EQ(write(stop[1], "x", 1), 1);
+	CHECK_OK(pthread_join(th, NULL));
+	CHECK_EQ(r.answered, n);
+	for (unsigned int i = 0; i < n; i++) {
+		CHECK_EQ(p.c.ring[i].status, EMU_DMA_DESC_SUCCESS);
+		CHECK(!memcmp(r.backing + i * ps + 8 * (i % 16),
+			      p.src + (i % 2) * 8, 64));
+	}
+	CHECK_EQ(r64(p.c.dfd, EMU_DMA_REG_RING_DONE), n);
+	close(stop[0]);
+	close(stop[1]);
+	rctx_close(&p.c);
+	close(p.ffd);
 }
