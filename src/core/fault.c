@@ -15,9 +15,14 @@
  * groups in place; they are completed when the object is destroyed.  The
  * file is readable (poll POLLIN) exactly while deliver is not empty.
  *
+ * Completing a group - the user's response, or INVALID when its HWPT is
+ * detached or replaced or the queue destroyed - tells the device through
+ * its driver's page_response op (the emulated DMA engine retries or
+ * aborts); the mock has none.
+ *
  * Partial groups are gathered in the queue the device's fault is routed to
- * at the time (the kernel gathers them per device); the test mock only ever
- * sends single-fault groups.
+ * at the time (the kernel gathers them per device); the test mock and the
+ * DMA engine only ever send single-fault groups.
  *
  * Everything runs under ictx->lock; read() and write() take it.
  */
