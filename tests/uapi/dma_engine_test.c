@@ -231,13 +231,18 @@ static void kick(struct rctx *c)
 	w32(c->dfd, EMU_DMA_REG_RING_TAIL, c->tail);
 }
 
-/* Block until the completion interrupt. */
+/*
+ * Block until the completion interrupt, then read a register, as a driver
+ * does (it also orders the device's writes before ours for ThreadSanitizer,
+ * which does not see the eventfd as a synchronisation).
+ */
 static void wait_irq(struct rctx *c)
 {
 	uint64_t n;
 
 	CHECK_EQ(read(c->efd, &n, sizeof(n)), sizeof(n));
 	CHECK(n >= 1);
+	(void)r32(c->dfd, EMU_DMA_REG_RING_STATUS);
 }
 
 /* Hand the queued descriptors over and wait until all are done. */
@@ -850,6 +855,48 @@ TEST_TIMEOUT(dma_iopf_concurrent_responder, 120)
 	CHECK_EQ(r64(p.c.dfd, EMU_DMA_REG_RING_DONE), n);
 	close(stop[0]);
 	close(stop[1]);
+	rctx_close(&p.c);
+	close(p.ffd);
+}
+
+TEST_TIMEOUT(dma_iopf_reset_forgets_waiting, 60)
+{
+	struct iommu_hwpt_pgfault rec, rec2;
+	struct emu_dma_desc *d;
+	struct pri p;
+
+	pri_setup(&p);
+	d = put(&p.c, EMU_DMA_OP_FILL, 0, IOVA_DST, 8);
+	d->pattern = ~0ull;
+	kick(&p.c);
+	pri_read(&p, &rec);
+	/* A reset forgets the waiting descriptor and the ring. */
+	CHECK_OK(t_ioctl(p.c.dfd, VFIO_DEVICE_RESET, NULL));
+	CHECK_EQ(r32(p.c.dfd, EMU_DMA_REG_RING_STATUS), 0);
+	CHECK_EQ(r64(p.c.dfd, EMU_DMA_REG_RING_BASE), 0);
+	CHECK_EQ(r32(p.c.dfd, EMU_DMA_REG_RING_HEAD), 0);
+	/* The group is still the queue's: its answer is taken, and ignored. */
+	CHECK_EQ(pri_respond(&p, rec.cookie, IOMMUFD_PAGE_RESP_SUCCESS),
+		 sizeof(struct iommu_hwpt_page_response));
+	/* Programmed again, the engine asks again and finishes. */
+	w64(p.c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING);
+	w32(p.c.dfd, EMU_DMA_REG_RING_SIZE, p.c.size);
+	CHECK_OK(set_msi(p.c.dfd, p.c.efd));
+	p.c.tail = 0;
+	d = put(&p.c, EMU_DMA_OP_FILL, 0, IOVA_DST, 8);
+	d->pattern = ~0ull;
+	kick(&p.c);
+	pri_read(&p, &rec2);
+	CHECK_EQ(rec2.addr, IOVA_DST);
+	CHECK(rec2.grpid != rec.grpid);
+	CHECK_OK(t_ioas_map_fixed(p.c.ifd, p.c.ioas, p.dst, PAGE_SIZE_T,
+				  IOVA_DST));
+	CHECK_EQ(pri_respond(&p, rec2.cookie, IOMMUFD_PAGE_RESP_SUCCESS),
+		 sizeof(struct iommu_hwpt_page_response));
+	wait_irq(&p.c);
+	CHECK_EQ(d->status, EMU_DMA_DESC_SUCCESS);
+	CHECK_EQ(p.dst[7], (char)0xff);
+	CHECK_EQ(r64(p.c.dfd, EMU_DMA_REG_RING_DONE), 1);
 	rctx_close(&p.c);
 	close(p.ffd);
 }
