@@ -55,6 +55,13 @@ struct emu_dma_step {
 	bool write;
 };
 
+/*
+ * A DMA engine's state: made with its device (emu_dma_engine_init), lives
+ * until the process exits, as the device does; emu_model_reset() zeroes
+ * the registers.  Everything is guarded by edev->lock except the mailbox
+ * (resp_lock), which the page_response op fills and the device's thread
+ * empties.
+ */
 struct emu_dma_engine {
 	/* Single command. */
 	uint64_t src, dst, len;
