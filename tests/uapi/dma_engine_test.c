@@ -5,8 +5,10 @@
  * memory past them, bad descriptors and ring errors; and recoverable I/O
  * page faults end to end through an iommufd fault queue: the record read
  * from the fault fd, SUCCESS (map, answer, the descriptor completes),
- * INVALID (aborted), an answer given twice, and a program that never
- * answers (the descriptor waits until the HWPT is detached).
+ * INVALID (aborted), an answer given twice, a program that never answers
+ * (the descriptor waits until the HWPT is detached), a device reset or
+ * unbind while a descriptor waits, and a second thread answering while
+ * descriptors keep coming.
  *
  * The fault queue's rules are the kernel's (fault_test.c checks them on the
  * mock); the device is ours, so what it does is checked against emu.h.
@@ -693,6 +695,17 @@ TEST_TIMEOUT(dma_iopf_invalid_aborts, 60)
 	CHECK_ERRNO(pri_respond(&p, rec.cookie, IOMMUFD_PAGE_RESP_SUCCESS),
 		    EINVAL);
 	CHECK_ERRNO(pri_respond(&p, 999, IOMMUFD_PAGE_RESP_SUCCESS), EINVAL);
+	/* The single command does not wait for a page: it faults. */
+	w64(p.c.dfd, EMU_DMA_REG_SRC, IOVA_SRC);
+	w64(p.c.dfd, EMU_DMA_REG_DST, IOVA_DST + ps);
+	w64(p.c.dfd, EMU_DMA_REG_LEN, 8);
+	w32(p.c.dfd, EMU_DMA_REG_CMD, EMU_DMA_CMD_COPY);
+	wait_irq(&p.c);
+	/* An 8-byte read of CMD reads STATUS in its high half. */
+	CHECK_EQ(r64(p.c.dfd, EMU_DMA_REG_CMD),
+		 (uint64_t)(EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT) << 32);
+	CHECK_EQ(r64(p.c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_DST + ps);
+	CHECK_EQ(t_read(p.ffd, &rec, sizeof(rec)), 0);
 	rctx_close(&p.c);
 	close(p.ffd);
 }
