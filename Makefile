@@ -15,7 +15,8 @@ demo: all
 	@echo; echo "== uiommu run -- build/examples/mock_dma_demo"
 	@./build/src/cli/uiommu run -- ./build/examples/mock_dma_demo
 	@echo; echo "== uiommu run -- build/examples/vfio_dma_demo"
-	@./build/src/cli/uiommu run -- ./build/examples/vfio_dma_demo
+	@UIOMMU_DEVICES="unit vtd0 type=vtd pri; device vfio0 unit=vtd0 bdf=0:3.0 pri" \
+	  ./build/src/cli/uiommu run -- ./build/examples/vfio_dma_demo
 
 bench:
 	@./scripts/deps.sh

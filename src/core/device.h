@@ -154,6 +154,18 @@ struct iommu_dev_ops {
 				     unsigned int max);
 	/* vIOMMUs of this IOMMU (viommu.h), or NULL: none. */
 	const struct iommu_viommu_driver *viommu_driver;
+	/*
+	 * The page request group whose last fault is @last was answered
+	 * with @code (IOMMUFD_PAGE_RESP_*): by the user's write() to the
+	 * fault fd, or automatically (detach, replace, queue destroyed,
+	 * report failed).  Called under ictx->lock: it must not take a lock
+	 * that is held around an ictx->lock.  A driver with this op keeps
+	 * @dev until every group it reported is answered.  NULL op: the
+	 * device needs no answer.
+	 */
+	void (*page_response)(struct iommu_dev *dev,
+			      const struct iommu_hwpt_pgfault *last,
+			      uint32_t code);
 };
 
 struct iommu_dev {

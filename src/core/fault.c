@@ -15,9 +15,14 @@
  * groups in place; they are completed when the object is destroyed.  The
  * file is readable (poll POLLIN) exactly while deliver is not empty.
  *
+ * Completing a group - the user's response, or INVALID when its HWPT is
+ * detached or replaced or the queue destroyed - tells the device through
+ * its driver's page_response op (the emulated DMA engine retries or
+ * aborts); the mock has none.
+ *
  * Partial groups are gathered in the queue the device's fault is routed to
- * at the time (the kernel gathers them per device); the test mock only ever
- * sends single-fault groups.
+ * at the time (the kernel gathers them per device); the test mock and the
+ * DMA engine only ever send single-fault groups.
  *
  * Everything runs under ictx->lock; read() and write() take it.
  */
@@ -44,6 +49,8 @@ struct iommufd_fault_group {
 	struct iommufd_hw_pagetable *hwpt;
 	struct iommufd_group *igroup;
 	uint32_t attach_pasid;
+	/* Who is told the answer (the driver's page_response op), or NULL. */
+	struct iommu_dev *dev;
 	uint32_t dev_id;
 	uint32_t grpid;
 	uint32_t cookie;		/* 0 until read */
@@ -63,14 +70,13 @@ static void iommufd_fault_update_readable(struct iommufd_fault *fault)
 		ufile_set_readable(fault->filep, !list_empty(&fault->deliver));
 }
 
-/*
- * Answer the device and free the group.  The devices modelled so far retry
- * or abort on their own, so nothing travels back yet.
- */
+/* Answer the device (if its driver listens) and free the group. */
 static void iommufd_fault_group_respond(struct iommufd_fault_group *group,
 					uint32_t code)
 {
-	(void)code;
+	if (group->dev && group->nfaults)
+		group->dev->ops->page_response(
+			group->dev, &group->faults[group->nfaults - 1], code);
 	free(group->faults);
 	free(group);
 }
@@ -174,8 +180,8 @@ iommufd_fault_partial_find(struct iommufd_fault *fault, uint32_t dev_id,
 	return NULL;
 }
 
-void iommufd_fault_report(struct iommufd_device *idev,
-			  const struct iommu_hwpt_pgfault *record)
+int iommufd_fault_report(struct iommufd_device *idev,
+			 const struct iommu_hwpt_pgfault *record)
 {
 	uint32_t pasid = IOMMU_NO_PASID, attach_pasid;
 	struct iommufd_hw_pagetable *hwpt;
@@ -187,7 +193,7 @@ void iommufd_fault_report(struct iommufd_device *idev,
 		pasid = rec.pasid;
 	hwpt = iommufd_device_fault_hwpt(idev, pasid, &attach_pasid);
 	if (!hwpt)
-		return;
+		return -ENODEV;
 	fault = to_fault(hwpt->fault);
 
 	rec.dev_id = idev->obj.id;
@@ -200,8 +206,10 @@ void iommufd_fault_report(struct iommufd_device *idev,
 	if (!group) {
 		group = ufi_calloc(1, sizeof(*group));
 		if (!group)
-			return;
+			return -ENOMEM;
 		group->hwpt = hwpt;
+		if (idev->dev->ops->page_response)
+			group->dev = idev->dev;
 		group->igroup = idev->igroup;
 		group->attach_pasid = attach_pasid;
 		group->dev_id = rec.dev_id;
@@ -211,14 +219,21 @@ void iommufd_fault_report(struct iommufd_device *idev,
 	if (iommufd_fault_group_add(group, &rec)) {
 		/* A group that lost a fault can only be failed. */
 		list_del(&group->node);
+		if (!group->nfaults) {
+			free(group);
+			return -ENOMEM;
+		}
+		/* The device hears of its earlier faults' failure. */
+		group->faults[group->nfaults - 1] = rec;
 		iommufd_fault_group_respond(group, IOMMUFD_PAGE_RESP_INVALID);
-		return;
+		return 0;
 	}
 	if (!(rec.flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE))
-		return;
+		return 0;
 	list_del(&group->node);
 	list_add_tail(&group->node, &fault->deliver);
 	iommufd_fault_update_readable(fault);
+	return 0;
 }
 
 static ssize_t iommufd_fault_fops_read(struct ufile *f, void *buf,

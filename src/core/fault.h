@@ -23,11 +23,14 @@
 /*
  * One fault of @idev, as the hardware reports it: @fault carries flags,
  * pasid, grpid, perm, addr and length (dev_id and cookie are ignored).  It
- * goes to the queue of the HWPT attached at its PASID (or the RID); it is
- * dropped when there is none, as the kernel answers such a request itself.
+ * goes to the queue of the HWPT attached at its PASID (or the RID): 0, and
+ * the group's answer comes through the driver's page_response op (at once,
+ * with INVALID, when a fault of the group could not be kept).  -ENODEV when
+ * there is no such queue, -ENOMEM when a new group could not be made: the
+ * fault is dropped and no answer comes (the caller fails the request).
  */
-void iommufd_fault_report(struct iommufd_device *idev,
-			  const struct iommu_hwpt_pgfault *fault);
+int iommufd_fault_report(struct iommufd_device *idev,
+			 const struct iommu_hwpt_pgfault *fault);
 
 /*
  * @hwpt no longer serves (@igroup, @pasid): complete every fault that came

@@ -297,6 +297,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 			goto out_hwpt;
 		}
 		hwpt->fault = fault;
+		/* Drivers attach it with I/O page faults enabled. */
+		hwpt->domain->iopf = true;
 		iommufd_object_get_user(fault);
 		iommufd_put_object(ucmd->ictx, fault);
 	}

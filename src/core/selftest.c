@@ -316,7 +316,7 @@ static int iommufd_test_trigger_iopf(struct iommufd_ucmd *ucmd,
 		return PTR_ERR(idev);
 	if (fault.pasid != IOMMU_NO_PASID)
 		fault.flags |= IOMMU_PGFAULT_FLAGS_PASID_VALID;
-	iommufd_fault_report(idev, &fault);
+	(void)iommufd_fault_report(idev, &fault);
 	iommufd_put_object(ucmd->ictx, &idev->obj);
 	return 0;
 }

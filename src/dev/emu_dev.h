@@ -13,8 +13,10 @@
  * model.
  *
  * Locking: emu_dev.lock guards the bound file and the model's registers
- * and interrupt triggers.  Binding takes it before the context's ictx->lock;
- * nothing takes it while holding an ictx->lock.
+ * and interrupt triggers.  Binding, unbinding and a model reporting a page
+ * request take it before the context's ictx->lock; nothing takes it while
+ * holding an ictx->lock (page responses arrive under ictx->lock: the model
+ * hands them to a thread of its own through a leaf lock, dma_engine.c).
  * The registry (config.c) is append-only under its own mutex.
  */
 #ifndef UIOMMU_DEV_EMU_DEV_H
@@ -90,8 +92,10 @@ extern const struct iommu_dev_ops emu_unit_dev_ops;
 /* Set up @edev->dev for its unit and put it in @share's group (or a new one). */
 int emu_unit_dev_init(struct emu_dev *edev, struct emu_dev *share);
 
- /* Signal the completion interrupt: MSI, else INTx.  edev->lock held. */
+/* Signal the completion interrupt: MSI, else INTx.  edev->lock held. */
 void emu_dev_irq_signal(struct emu_dev *edev);
+/* The iommufd device of the bound file, or NULL.  edev->lock held. */
+struct iommufd_device *emu_dev_bound_idev(struct emu_dev *edev);
 
 /* --- models (dma_engine.c) ---------------------------------------------- */
 
@@ -103,5 +107,11 @@ ssize_t emu_model_bar0_rw(struct emu_dev *edev, void *buf, size_t count,
 			  uint64_t off, bool write);
 /* Registers back to their reset values.  edev->lock held. */
 void emu_model_reset(struct emu_dev *edev);
+/*
+ * The page request group @grpid the model reported was answered with
+ * @code (IOMMUFD_PAGE_RESP_*).  Called under ictx->lock, from any thread.
+ */
+void emu_model_page_response(struct emu_dev *edev, uint32_t grpid,
+			     uint32_t code);
 
 #endif

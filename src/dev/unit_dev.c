@@ -11,8 +11,14 @@
  * and AMD-Vi units, which no mapping of an IOAS the device is attached to
  * may cover (as the kernel's IOMMU drivers report it).
  *
+ * A HWPT with a fault queue is attached with IOMMU_ATTACH_PRI (the unit
+ * then turns translation and permission faults into page requests, which
+ * the device model reports to the queue); only a device declared `pri`
+ * behind a unit with `pri` takes one (else ENODEV).  The answer to a page
+ * request reaches the model through page_response (under ictx->lock).
+ *
  * Not offered yet: nested domains (no domain_alloc_nested: IOMMU_HWPT_ALLOC
- * on a paging HWPT is EOPNOTSUPP), vIOMMUs, user PASID tables, PRI attach.
+ * on a paging HWPT is EOPNOTSUPP), vIOMMUs, user PASID tables.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -90,13 +96,24 @@ static int emu_unit_attach_dev(struct iommu_dev *dev, uint32_t pasid,
 			       struct iommu_domain *old)
 {
 	struct emu_dev *edev = to_emu_dev(dev);
+	uint32_t flags = 0;
 	int rc;
 
 	if (!domain)
 		return iommu_unit_detach(edev->unit, edev->rid, pasid);
 	if (!iommu_domain_is_unit(domain) || domain->type != IOMMU_DOMAIN_PAGING)
 		return -EINVAL;
-	rc = iommu_unit_attach(edev->unit, edev->rid, pasid, domain, 0);
+	if (domain->iopf) {
+		/*
+		 * uAPI: a fault-capable HWPT needs I/O page faults on the
+		 * device (PCIe PRI, and a unit that takes page requests).
+		 */
+		if (!edev->pri || !(iommu_unit_config(edev->unit)->features &
+				    IOMMU_UNIT_F_PRI))
+			return -ENODEV;
+		flags |= IOMMU_ATTACH_PRI;
+	}
+	rc = iommu_unit_attach(edev->unit, edev->rid, pasid, domain, flags);
 	/* Another unit type's or format's domain: not for this device. */
 	return rc == -EOPNOTSUPP ? -EINVAL : rc;
 }
@@ -118,6 +135,13 @@ static unsigned int emu_unit_resv_regions(struct iommu_dev *dev,
 	return 1;
 }
 
+static void emu_unit_page_response(struct iommu_dev *dev,
+				   const struct iommu_hwpt_pgfault *last,
+				   uint32_t code)
+{
+	emu_model_page_response(to_emu_dev(dev), last->grpid, code);
+}
+
 const struct iommu_dev_ops emu_unit_dev_ops = {
 	.name = "uiommu_unit",
 	.hw_info = emu_unit_hw_info,
@@ -125,6 +149,7 @@ const struct iommu_dev_ops emu_unit_dev_ops = {
 	.domain_alloc_paging_flags = emu_unit_domain_alloc_paging,
 	.attach_dev = emu_unit_attach_dev,
 	.resv_regions = emu_unit_resv_regions,
+	.page_response = emu_unit_page_response,
 };
 
 int emu_unit_dev_init(struct emu_dev *edev, struct emu_dev *share)

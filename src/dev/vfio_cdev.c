@@ -20,7 +20,8 @@
  * mmap capabilities, unmask by eventfd (virqfd), VF tokens.
  *
  * Locking: the bound context's ictx->lock around core calls, then
- * edev->lock for the device's state.
+ * edev->lock for the device's state; unbind holds edev->lock around its
+ * ictx->lock (so that the model, under edev->lock, sees a live idev).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -153,12 +154,13 @@ static void vfio_cdev_unbind(struct vfio_cdev *vdev)
 
 	if (!vdev->idev)
 		return;
+	/* edev->lock first: the model's thread finds idev alive under it. */
+	pthread_mutex_lock(&edev->lock);
 	iommufd_ctx_lock(vdev->ictx);
 	iommufd_device_detach_pasids(vdev->idev);
 	iommufd_device_detach(vdev->idev, IOMMU_NO_PASID);
 	iommufd_device_unbind(vdev->idev);
 	iommufd_ctx_unlock(vdev->ictx);
-	pthread_mutex_lock(&edev->lock);
 	for (unsigned int i = 0; i < EMU_DEV_NUM_IRQS; i++)
 		emu_irq_clear(edev, i);
 	emu_model_reset(edev);
@@ -335,6 +337,13 @@ static void emu_irq_fire(struct emu_dev *edev, unsigned int index)
 	if (edev->irq_efd[index] >= 0)
 		NEVER(sys_write(edev->irq_efd[index], &one, sizeof(one)) !=
 		      sizeof(one));
+}
+
+struct iommufd_device *emu_dev_bound_idev(struct emu_dev *edev)
+{
+	struct vfio_cdev *vdev = edev->bound;
+
+	return vdev ? vdev->idev : NULL;
 }
 
 void emu_dev_irq_signal(struct emu_dev *edev)

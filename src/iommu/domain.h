@@ -84,6 +84,7 @@ struct iommu_domain {
 	uint64_t aperture_start;	/* first usable iova */
 	uint64_t aperture_last;		/* last usable iova (inclusive) */
 	bool dirty_tracking;		/* enforced by set_dirty_tracking */
+	bool iopf;			/* its HWPT has a fault queue */
 	void *owner;			/* implementation's back pointer */
 };
 

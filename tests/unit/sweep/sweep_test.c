@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -594,6 +595,144 @@ static void scn_vfio(struct sweep *s)
 	}
 }
 
+/* The DMA engine's ring at @ring_iova (8 entries, in @ring). */
+static int do_ring_setup(int dfd, uint64_t ring_iova)
+{
+	uint64_t base = ring_iova;
+	uint32_t size = 8;
+
+	if (uiommu_pwrite(dfd, &base, 8, EMU_DMA_REG_RING_BASE) != 8 ||
+	    uiommu_pwrite(dfd, &size, 4, EMU_DMA_REG_RING_SIZE) != 4)
+		return -EIO;
+	return 0;
+}
+
+/* A 32-bit register: 0 or -errno (the copy-out is an injection point). */
+static int ring_reg(int dfd, uint64_t off, uint32_t *v)
+{
+	ssize_t n = uiommu_pread(dfd, v, 4, off);
+
+	return n == 4 ? 0 : n < 0 ? (int)n : -EIO;
+}
+
+/*
+ * Queue one descriptor at *tail and ring the doorbell: 0 when it waits for
+ * a page response (@wait) or completed with SUCCESS, else -EIO (a
+ * descriptor the device failed, out of memory: a retry queues a new one).
+ */
+static int do_ring_desc(int dfd, struct emu_dma_desc *ring, uint32_t *tail,
+			const struct emu_dma_desc *desc, bool wait)
+{
+	struct emu_dma_desc *d = &ring[*tail];
+	uint32_t t = (*tail + 1) % 8;
+
+	*d = *desc;
+	*tail = t;
+	if (uiommu_pwrite(dfd, &t, 4, EMU_DMA_REG_RING_TAIL) != 4)
+		return -EIO;
+	if (wait) {
+		uint32_t st;
+		int rc = ring_reg(dfd, EMU_DMA_REG_RING_STATUS, &st);
+
+		return rc ? rc : st == EMU_DMA_RING_WAITING ? 0 : -EIO;
+	}
+	return d->status == EMU_DMA_DESC_SUCCESS ? 0 : -EIO;
+}
+
+/* The MSI eventfd of the device. */
+static int do_set_msi(int dfd, int efd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *irq = (struct vfio_irq_set *)buf;
+
+	irq->argsz = sizeof(buf);
+	irq->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	irq->index = VFIO_PCI_MSI_IRQ_INDEX;
+	irq->start = 0;
+	irq->count = 1;
+	memcpy(irq->data, &efd, sizeof(efd));
+	return uiommu_ioctl(dfd, VFIO_DEVICE_SET_IRQS, irq);
+}
+
+/*
+ * Block on the interrupt until the device's thread has finished the ring
+ * (no injection point is passed while it runs: the count stays the same
+ * from run to run), then check the last descriptor.
+ */
+static int do_ring_drain(int dfd, int efd, const struct emu_dma_desc *ring,
+			 uint32_t tail)
+{
+	uint64_t n;
+	uint32_t head;
+	int rc;
+
+	CHECK_EQ(read(efd, &n, sizeof(n)), sizeof(n));
+	rc = ring_reg(dfd, EMU_DMA_REG_RING_HEAD, &head);
+	if (rc)
+		return rc;
+	CHECK_EQ(head, tail);
+	return ring[(tail + 7) % 8].status == EMU_DMA_DESC_SUCCESS ? 0 : -EIO;
+}
+
+/*
+ * The DMA engine's ring on a PRI device (declared by the test):
+ * fill and compare, then a copy into unmapped memory whose page request
+ * is read from the fault queue and answered SUCCESS once it is mapped.
+ */
+static void scn_vfio_ring(struct sweep *s)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	struct iommu_fault_alloc falloc = { .size = sizeof(falloc) };
+	struct iommu_hwpt_page_response resp = {
+		.code = IOMMUFD_PAGE_RESP_SUCCESS };
+	struct iommu_hwpt_pgfault rec;
+	uint64_t len = BUF_PAGES * s->page, io = 1ull << 24;
+	struct emu_dma_desc *ring = (struct emu_dma_desc *)s->buf;
+	struct emu_dma_desc fill = { .opcode = EMU_DMA_OP_FILL,
+				     .dst = io + s->page, .len = s->page,
+				     .pattern = 0x0101010101010101ull };
+	struct emu_dma_desc cmp = { .opcode = EMU_DMA_OP_COMPARE,
+				    .src = io + s->page, .dst = io + s->page,
+				    .len = s->page };
+	struct emu_dma_desc copy = { .opcode = EMU_DMA_OP_COPY,
+				     .src = io + s->page,
+				     .dst = (1ull << 28) + s->page,
+				     .len = s->page };
+	uint32_t hwpt, tail = 0;
+	int dfd = -1, ffd, efd;
+
+	STEP(s, do_open_iommufd(s));
+	STEP(s, do_ioas_alloc(s, &s->ioas));
+	STEP(s, do_dev_open(s, &dfd));
+	bind.iommufd = s->fd;
+	STEP(s, uiommu_ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	STEP(s, uiommu_ioctl(s->fd, IOMMU_FAULT_QUEUE_ALLOC, &falloc));
+	ffd = falloc.out_fault_fd;
+	sweep_add_fd(s, ffd);
+	STEP(s, do_hwpt_alloc(s, bind.out_devid, s->ioas,
+			      IOMMU_HWPT_FAULT_ID_VALID, falloc.out_fault_id,
+			      IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt));
+	at.pt_id = hwpt;
+	STEP(s, uiommu_ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
+	STEP(s, do_map(s->fd, s->ioas, s->buf, len, io, true));
+	STEP(s, do_ring_setup(dfd, io));
+	STEP(s, do_ring_desc(dfd, ring, &tail, &fill, false));
+	STEP(s, do_ring_desc(dfd, ring, &tail, &cmp, false));
+	CHECK_EQ(ring[(tail + 7) % 8].result, s->page);
+	STEP(s, do_ring_desc(dfd, ring, &tail, &copy, true));
+	STEP_FLAGS(s, read_one(ffd, &rec, sizeof(rec)),
+		   STEP_WINDOW_BACK | STEP_COPYOUT_UNDONE);
+	STEP(s, do_map(s->fd, s->ioas, s->buf2, len, 1ull << 28, true));
+	efd = eventfd(0, EFD_CLOEXEC);
+	CHECK(efd >= 0);
+	STEP(s, do_set_msi(dfd, efd));
+	resp.cookie = rec.cookie;
+	STEP(s, uiommu_write(ffd, &resp, sizeof(resp)));
+	STEP(s, do_ring_drain(dfd, efd, ring, tail));
+	CHECK_EQ(s->buf2[2 * s->page - 1], 1);
+}
+
 static void scn_viommu(struct sweep *s)
 {
 	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
@@ -1124,6 +1263,17 @@ TEST_TIMEOUT(sweep_fault, 300)
 TEST_TIMEOUT(sweep_vfio, 300)
 {
 	sweep("vfio", scn_vfio);
+}
+
+TEST_TIMEOUT(sweep_vfio_ring, 300)
+{
+	char err[128];
+
+	/* A DMA engine that takes page requests, made before the runs. */
+	CHECK_OK(uiommu_devices_declare("unit vtd0 type=vtd pri; "
+					"device vfio0 unit=vtd0 bdf=0:3.0 pri",
+					err, sizeof(err)));
+	sweep("vfio_ring", scn_vfio_ring);
 }
 
 TEST_TIMEOUT(sweep_viommu, 300)
