@@ -288,7 +288,9 @@ static int walk_nested(struct xreq *r, struct iommu_udomain *ud, uint64_t iova,
 again:
 	stat_inc(&r->u->n_walks);
 	c.s2_fault = false;
-	ret = pt_walk_mem(ud->fmt, ud->s1_root, iova, s1_read, &c, &w);
+	ret = pt_walk_mem(ud->fmt,
+			  __atomic_load_n(&ud->s1_root, __ATOMIC_ACQUIRE), iova,
+			  s1_read, &c, &w);
 	if (ret) {
 		if (c.s2_fault) {
 			r->rec->flags |= IOMMU_FAULT_F_TABLE;
