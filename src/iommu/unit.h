@@ -164,6 +164,12 @@ struct iommu_nested_s1 {
 	 * (unit_dev.c: the user's stage-1 configuration).
 	 */
 	uint64_t drv[4];
+	/*
+	 * Optional: called with drv_priv when the domain is freed (ops->free,
+	 * before the grace period), for the driver's own state.
+	 */
+	void (*drv_free)(void *drv_priv);
+	void *drv_priv;
 };
 
 /*

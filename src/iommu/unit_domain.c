@@ -138,6 +138,8 @@ static void udomain_free(struct iommu_domain *d)
 {
 	struct iommu_udomain *ud = to_udomain(d);
 
+	if (ud->kind == UDOM_NESTED && ud->s1.drv_free)
+		ud->s1.drv_free(ud->s1.drv_priv);
 	udomain_invalidate(ud, IOMMU_INV_DOMAIN, 0, 0);
 	iommu_call_rcu(&ud->rcu, udomain_free_rcu);
 }

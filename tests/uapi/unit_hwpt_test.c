@@ -927,3 +927,593 @@ TEST(unit_hwpt_vtd_nested_dirty_parent)
 	CHECK_EQ(bits, 0);
 	uctx_teardown(c);
 }
+
+/* ---- SMMUv3 nested: vIOMMU, vdevice, vSTE, commands --------------------- */
+
+/* Stage-1 (VMSAv8-64, 4K granule) descriptors, as a guest writes them. */
+#define ARM_TABLE 0x3ull			       /* valid, table */
+#define ARM_PAGE (0x3ull | (1ull << 10) | (1ull << 6)) /* AF, AP[1] */
+#define ARM_RO (1ull << 7)			       /* AP[2] */
+#define STE_V 1ull
+#define STE_CFG(c) ((uint64_t)(c) << 1)
+#define STE_ABORT STE_CFG(0)
+#define STE_BYPASS STE_CFG(4)
+#define STE_S1 STE_CFG(5)
+#define CD_PAGE 4
+#define CD0(asid) \
+	(16ull | (1ull << 31) | (1ull << 41) | ((uint64_t)(asid) << 48))
+#define ASID 7
+#define VSID 0x42
+
+#define OP_CFGI_STE 0x03ull
+#define OP_CFGI_CD 0x05ull
+#define OP_CFGI_CD_ALL 0x06ull
+#define OP_TLBI_NH_ALL 0x10ull
+#define OP_TLBI_NH_ASID 0x11ull
+#define OP_TLBI_NH_VA 0x12ull
+#define OP_TLBI_NH_VAA 0x13ull
+#define OP_TLBI_NSNH_ALL 0x30ull
+#define OP_ATC_INV 0x40ull
+#define OP_CMD_SYNC 0x46ull
+
+#define SMMU_NEST                       \
+	"unit smmu0 type=smmuv3 nest\n" \
+	"device vfio0 unit=smmu0 bdf=0:3.0 model=dma"
+
+/* A 4-level Arm stage-1 table at guest page 0, CD 0 at page CD_PAGE. */
+static void arm_guest_init(struct guest *g, uint16_t asid)
+{
+	g->mem = t_buffer(GMEM_PAGES * PG);
+	gpage(g, 0)[0] = GPA(1) | ARM_TABLE;
+	gpage(g, 1)[0] = GPA(2) | ARM_TABLE;
+	gpage(g, 2)[1] = GPA(3) | ARM_TABLE;
+	gpage(g, CD_PAGE)[0] = CD0(asid);
+	gpage(g, CD_PAGE)[1] = GPA(0);
+}
+
+static int viommu_alloc(int ifd, uint32_t dev, uint32_t hwpt, uint32_t type,
+			uint32_t *id)
+{
+	struct iommu_viommu_alloc cmd = {
+	    .size = sizeof(cmd),
+	    .type = type,
+	    .dev_id = dev,
+	    .hwpt_id = hwpt,
+	};
+	int rc = t_ioctl(ifd, IOMMU_VIOMMU_ALLOC, &cmd);
+
+	if (!rc && id)
+		*id = cmd.out_viommu_id;
+	return rc;
+}
+
+static int vdevice_alloc(int ifd, uint32_t viommu, uint32_t dev,
+			 uint64_t virt_id, uint32_t *id)
+{
+	struct iommu_vdevice_alloc cmd = {
+	    .size = sizeof(cmd),
+	    .viommu_id = viommu,
+	    .dev_id = dev,
+	    .virt_id = virt_id,
+	};
+	int rc = t_ioctl(ifd, IOMMU_VDEVICE_ALLOC, &cmd);
+
+	if (!rc && id)
+		*id = cmd.out_vdevice_id;
+	return rc;
+}
+
+static int vste_alloc(int ifd, uint32_t dev, uint32_t viommu, uint64_t ste0,
+		      uint64_t ste1, uint32_t *id)
+{
+	struct iommu_hwpt_arm_smmuv3 ste = {{htole64(ste0), htole64(ste1)}};
+
+	return t_hwpt_alloc_data(ifd, dev, viommu, 0, id,
+				 IOMMU_HWPT_DATA_ARM_SMMUV3, &ste, sizeof(ste));
+}
+
+/* Run @n commands on the vIOMMU; *done gets entry_num back. */
+static int smmu_cmds(int ifd, uint32_t viommu, const uint64_t (*cmds)[2],
+		     uint32_t n, uint32_t *done)
+{
+	uint32_t num = n;
+	int rc = t_hwpt_invalidate(ifd, viommu, cmds,
+				   IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, 16,
+				   &num);
+
+	if (done)
+		*done = num;
+	return rc;
+}
+
+static int smmu_cmd(int ifd, uint32_t viommu, uint64_t c0, uint64_t c1)
+{
+	const uint64_t c[1][2] = {{c0, c1}};
+
+	return smmu_cmds(ifd, viommu, c, 1, NULL);
+}
+
+TEST(unit_hwpt_smmuv3_viommu_errors)
+{
+	uint32_t parent, plain, viommu, vdev, vtd_parent;
+	struct uctx c;
+
+	uctx_setup(&c,
+		   "unit smmu0 type=smmuv3 nest\n"
+		   "unit vtd0 type=vtd nest\n"
+		   "device vfio0 unit=smmu0 bdf=0:3.0 model=dma\n"
+		   "device vfio1 unit=vtd0 bdf=0:4.0 model=dma",
+		   true);
+	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev, c.ioas,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev, c.ioas, 0, &plain));
+	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev1, c.ioas,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT, &vtd_parent));
+	/* uAPI: SMMUv3 refuses a nest parent that tracks dirty bits. */
+	CHECK_ERRNO(t_hwpt_alloc(c.ifd, c.dev, c.ioas,
+				 IOMMU_HWPT_ALLOC_NEST_PARENT |
+				     IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+				 NULL),
+		    EOPNOTSUPP);
+	/* uAPI: SMMUv3 has no nested domain without a vIOMMU. */
+	{
+		struct iommu_hwpt_arm_smmuv3 ste = {{0}};
+
+		CHECK_ERRNO(t_hwpt_alloc_data(c.ifd, c.dev, parent, 0, NULL,
+					      IOMMU_HWPT_DATA_ARM_SMMUV3, &ste,
+					      sizeof(ste)),
+			    EOPNOTSUPP);
+	}
+	/* uAPI: types the IOMMU does not make: EOPNOTSUPP. */
+	CHECK_ERRNO(
+	    viommu_alloc(c.ifd, c.dev, parent, IOMMU_VIOMMU_TYPE_DEFAULT, NULL),
+	    EOPNOTSUPP);
+	CHECK_ERRNO(viommu_alloc(c.ifd, c.dev, parent,
+				 IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, NULL),
+		    EOPNOTSUPP);
+	/* uAPI: a VT-d device has no SMMUv3 vIOMMU. */
+	CHECK_ERRNO(viommu_alloc(c.ifd, c.dev1, vtd_parent,
+				 IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL),
+		    EOPNOTSUPP);
+	/* uAPI: the parent must be a nest parent of this SMMU. */
+	CHECK_ERRNO(viommu_alloc(c.ifd, c.dev, plain,
+				 IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL),
+		    EINVAL);
+	CHECK_ERRNO(viommu_alloc(c.ifd, c.dev, vtd_parent,
+				 IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL),
+		    EINVAL);
+	CHECK_ERRNO(viommu_alloc(c.ifd, c.dev, 9999,
+				 IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL),
+		    ENOENT);
+	CHECK_OK(viommu_alloc(c.ifd, c.dev, parent,
+			      IOMMU_VIOMMU_TYPE_ARM_SMMUV3, &viommu));
+	/* The vIOMMU holds its parent. */
+	CHECK_ERRNO(t_destroy(c.ifd, parent), EBUSY);
+	/* uAPI: a device behind another IOMMU is no vdevice of it. */
+	CHECK_ERRNO(vdevice_alloc(c.ifd, viommu, c.dev1, VSID, NULL), EINVAL);
+	CHECK_OK(vdevice_alloc(c.ifd, viommu, c.dev, VSID, &vdev));
+	CHECK_ERRNO(vdevice_alloc(c.ifd, viommu, c.dev, VSID + 1, NULL),
+		    EEXIST);
+
+	/* vSTE checks (uAPI: EIO for STE fields a guest may not set). */
+	{
+		static const struct {
+			uint64_t ste0, ste1;
+			int err;
+		} cases[] = {
+		    {STE_V | STE_S1 | GPA(CD_PAGE), 0, 0},
+		    {STE_V | STE_ABORT, 0, 0},
+		    {STE_V | STE_BYPASS, 0, 0},
+		    /* V clear: anything else is ignored. */
+		    {~STE_V, ~0ull, 0},
+		    /* S1CDMax, S1FMT, S1DSS, cacheability, EATS=TRANS */
+		    {STE_V | STE_S1 | (2ull << 4) | (4ull << 59),
+		     2 | (1ull << 2) | (1ull << 27) | (1ull << 28), 0},
+		    {STE_V | STE_CFG(6), 0, EIO}, /* S2 only */
+		    {STE_V | STE_CFG(7), 0, EIO}, /* nested */
+		    {STE_V | STE_CFG(1), 0, EIO}, /* reserved */
+		    {STE_V | STE_S1 | (1ull << 55), 0, EIO},
+		    {STE_V | STE_S1, 1ull << 8, EIO},
+		    {STE_V | STE_S1, 2ull << 28, EIO}, /* EATS S1CHK */
+		    {STE_V | STE_S1, 1ull << 63, EIO},
+		};
+
+		for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]);
+		     i++) {
+			uint32_t id;
+
+			if (!cases[i].err) {
+				CHECK_OK(vste_alloc(c.ifd, c.dev, viommu,
+						    cases[i].ste0,
+						    cases[i].ste1, &id));
+				CHECK_OK(t_destroy(c.ifd, id));
+			} else {
+				CHECK_ERRNO(vste_alloc(c.ifd, c.dev, viommu,
+						       cases[i].ste0,
+						       cases[i].ste1, NULL),
+					    cases[i].err);
+			}
+		}
+	}
+	/* uAPI: wrong size or type of the vSTE: EINVAL; flags: EOPNOTSUPP. */
+	{
+		struct iommu_hwpt_arm_smmuv3 ste = {{htole64(STE_V)}};
+		struct {
+			struct iommu_hwpt_arm_smmuv3 ste;
+			uint64_t x;
+		} big = {.ste = ste};
+
+		CHECK_ERRNO(t_hwpt_alloc_data(c.ifd, c.dev, viommu, 0, NULL,
+					      IOMMU_HWPT_DATA_ARM_SMMUV3, &ste,
+					      8),
+			    EINVAL);
+		CHECK_ERRNO(t_hwpt_alloc_data(c.ifd, c.dev, viommu, 0, NULL,
+					      IOMMU_HWPT_DATA_ARM_SMMUV3, &big,
+					      sizeof(big)),
+			    EINVAL);
+		CHECK_ERRNO(t_hwpt_alloc_data(c.ifd, c.dev, viommu, 0, NULL,
+					      IOMMU_HWPT_DATA_VTD_S1, &ste,
+					      sizeof(ste)),
+			    EINVAL);
+		CHECK_ERRNO(t_hwpt_alloc_data(c.ifd, c.dev, viommu,
+					      IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+					      NULL, IOMMU_HWPT_DATA_ARM_SMMUV3,
+					      &ste, sizeof(ste)),
+			    EOPNOTSUPP);
+		CHECK_ERRNO(t_hwpt_alloc_data(c.ifd, c.dev, viommu, 0, NULL,
+					      IOMMU_HWPT_DATA_ARM_SMMUV3,
+					      (void *)(uintptr_t)8,
+					      sizeof(ste)),
+			    EFAULT);
+	}
+	CHECK_OK(t_destroy(c.ifd, vdev));
+	CHECK_OK(t_destroy(c.ifd, viommu));
+	CHECK_OK(t_destroy(c.ifd, parent));
+	uctx_teardown(&c);
+}
+
+TEST(unit_hwpt_smmuv3_no_nest)
+{
+	uint32_t plain;
+	struct uctx c;
+
+	/* uAPI: an SMMUv3 without stage 2 (no IDR0.S2P) makes no vIOMMU. */
+	uctx_setup(&c,
+		   "unit smmu0 type=smmuv3\n"
+		   "device vfio0 unit=smmu0 bdf=0:3.0 model=dma",
+		   false);
+	CHECK_ERRNO(t_hwpt_alloc(c.ifd, c.dev, c.ioas,
+				 IOMMU_HWPT_ALLOC_NEST_PARENT, NULL),
+		    EOPNOTSUPP);
+	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev, c.ioas, 0, &plain));
+	CHECK_ERRNO(viommu_alloc(c.ifd, c.dev, plain,
+				 IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL),
+		    EOPNOTSUPP);
+	uctx_teardown(&c);
+}
+
+/* An SMMUv3 vIOMMU over the guest memory, vfio0 its vSID VSID. */
+struct sctx {
+	struct uctx c;
+	struct guest g;
+	uint32_t parent, viommu, vdev;
+};
+
+static void sctx_setup(struct sctx *s)
+{
+	uctx_setup(&s->c, SMMU_NEST, false);
+	arm_guest_init(&s->g, ASID);
+	for (unsigned int i = 0; i < PG; i++)
+		((char *)gpage(&s->g, PG_SRC))[i] = (char)(i * 11 + 3);
+	CHECK_OK(t_ioas_map_fixed(s->c.ifd, s->c.ioas, s->g.mem,
+				  GMEM_PAGES * PG, GPA_BASE));
+	CHECK_OK(t_hwpt_alloc(s->c.ifd, s->c.dev, s->c.ioas,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT, &s->parent));
+	CHECK_OK(viommu_alloc(s->c.ifd, s->c.dev, s->parent,
+			      IOMMU_VIOMMU_TYPE_ARM_SMMUV3, &s->viommu));
+}
+
+static void arm_map(struct guest *g, unsigned int n, unsigned int pg,
+		    uint64_t bits)
+{
+	guest_map(g, n, pg, bits);
+}
+
+TEST(unit_hwpt_smmuv3_nested_dma)
+{
+	char *src, *dst, *alt;
+	uint32_t s1, abort_id, bypass, invalid;
+	struct sctx s;
+
+	sctx_setup(&s);
+	src = (char *)gpage(&s.g, PG_SRC);
+	dst = (char *)gpage(&s.g, PG_DST);
+	alt = (char *)gpage(&s.g, PG_ALT);
+	arm_map(&s.g, 0, PG_SRC, ARM_PAGE | ARM_RO);
+	arm_map(&s.g, 1, PG_DST, ARM_PAGE);
+	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
+			    STE_V | STE_S1 | GPA(CD_PAGE), 0, &s1));
+	/* uAPI: a translating vSTE needs the device's vSID: ENOENT. */
+	CHECK_ERRNO(d_attach(s.c.dfd, s1, NULL), ENOENT);
+	/* Abort and bypass vSTEs attach without one. */
+	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu, STE_V | STE_ABORT, 0,
+			    &abort_id));
+	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu, STE_V | STE_BYPASS, 0,
+			    &bypass));
+	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu, 0, 0, &invalid));
+	CHECK_OK(d_attach(s.c.dfd, abort_id, NULL));
+	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_FAULT);
+	CHECK_OK(d_attach(s.c.dfd, invalid, NULL));
+	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_FAULT);
+	/* Bypass: stage 2 only, device addresses are IPAs. */
+	CHECK_OK(d_attach(s.c.dfd, bypass, NULL));
+	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST) + 8, 16), DMA_OK);
+	CHECK(!memcmp(dst + 8, src, 16));
+	memset(dst, 0, PG);
+
+	CHECK_OK(vdevice_alloc(s.c.ifd, s.viommu, s.c.dev, VSID, &s.vdev));
+	CHECK_OK(d_attach(s.c.dfd, s1, NULL));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA + 8, S1_IOVA + PG + 24, 256),
+		 DMA_OK);
+	CHECK(!memcmp(dst + 24, src + 8, 256));
+	/* Read-only in stage 1; unmapped in stage 1: faults. */
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA + PG, S1_IOVA, 8), DMA_FAULT);
+	CHECK_EQ(reg_read(s.c.dfd, EMU_DMA_REG_FAULT_IOVA), S1_IOVA);
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + 6 * PG, 8), DMA_FAULT);
+	/* IPAs mean nothing now. */
+	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_FAULT);
+
+	/*
+	 * The guest points CD 0 at another table (page 5 = a copy of page 0
+	 * reaching a PT whose entry 1 maps ALT) and issues CFGI_CD.
+	 */
+	memcpy(gpage(&s.g, 5), gpage(&s.g, 0), PG);
+	gpage(&s.g, 5)[0] = GPA(6) | ARM_TABLE;
+	gpage(&s.g, 6)[0] = GPA(7) | ARM_TABLE;
+	gpage(&s.g, 7)[1] = GPA(11) | ARM_TABLE;
+	gpage(&s.g, 11)[0] = GPA(PG_SRC) | ARM_PAGE | ARM_RO;
+	gpage(&s.g, 11)[1] = GPA(PG_ALT) | ARM_PAGE;
+	gpage(&s.g, CD_PAGE)[1] = GPA(5);
+	memset(dst, 0, PG);
+	/* Until CFGI_CD the unit uses the CD it read. */
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK(!memcmp(dst, src, 8));
+	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
+			  OP_CFGI_CD | ((uint64_t)VSID << 32), 1));
+	memset(dst, 0, PG);
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK(!memcmp(alt, src, 8));
+	CHECK_EQ(dst[0], 0);
+	/* A CD the unit cannot use (V clear): DMA faults, until fixed. */
+	gpage(&s.g, CD_PAGE)[0] &= ~(1ull << 31);
+	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
+			  OP_CFGI_CD_ALL | ((uint64_t)VSID << 32), 0));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	gpage(&s.g, CD_PAGE)[0] |= 1ull << 31;
+	gpage(&s.g, CD_PAGE)[0] = (gpage(&s.g, CD_PAGE)[0] & ~0x3full) | 25;
+	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
+			  OP_CFGI_CD_ALL | ((uint64_t)VSID << 32), 0));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	gpage(&s.g, CD_PAGE)[0] = CD0(ASID);
+	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
+			  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+
+	/* Held: the vSTE HWPT by the device, the vIOMMU by HWPTs/vdevice. */
+	CHECK_ERRNO(t_destroy(s.c.ifd, s1), EBUSY);
+	CHECK_ERRNO(t_destroy(s.c.ifd, s.viommu), EBUSY);
+	CHECK_OK(d_attach(s.c.dfd, bypass, NULL));
+	CHECK_OK(t_destroy(s.c.ifd, s1));
+	CHECK_OK(t_destroy(s.c.ifd, abort_id));
+	CHECK_OK(t_destroy(s.c.ifd, invalid));
+	uctx_teardown(&s.c);
+}
+
+TEST(unit_hwpt_smmuv3_cd_formats)
+{
+	char *src, *dst;
+	uint32_t id;
+	struct sctx s;
+
+	sctx_setup(&s);
+	src = (char *)gpage(&s.g, PG_SRC);
+	dst = (char *)gpage(&s.g, PG_DST);
+	arm_map(&s.g, 0, PG_SRC, ARM_PAGE | ARM_RO);
+	arm_map(&s.g, 1, PG_DST, ARM_PAGE);
+	CHECK_OK(vdevice_alloc(s.c.ifd, s.viommu, s.c.dev, VSID, &s.vdev));
+	/* Two-level CD table (S1FMT 64K_L2): L1 at page 12 -> CDs at 4. */
+	gpage(&s.g, 12)[0] = GPA(CD_PAGE) | 1;
+	CHECK_OK(vste_alloc(
+	    s.c.ifd, s.c.dev, s.viommu,
+	    STE_V | STE_S1 | GPA(12) | (2ull << 4) | (8ull << 59), 2, &id));
+	CHECK_OK(d_attach(s.c.dfd, id, NULL));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 64), DMA_OK);
+	CHECK(!memcmp(dst, src, 64));
+	CHECK_OK(d_attach(s.c.dfd, s.parent, NULL));
+	CHECK_OK(t_destroy(s.c.ifd, id));
+	/* With substreams, S1DSS=bypass: requests without one use stage 2. */
+	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
+			    STE_V | STE_S1 | GPA(CD_PAGE) | (4ull << 59), 1,
+			    &id));
+	CHECK_OK(d_attach(s.c.dfd, id, NULL));
+	memset(dst, 0, PG);
+	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 64), DMA_OK);
+	CHECK(!memcmp(dst, src, 64));
+	CHECK_OK(d_attach(s.c.dfd, s.parent, NULL));
+	CHECK_OK(t_destroy(s.c.ifd, id));
+	/* S1DSS=terminate: they fault. */
+	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
+			    STE_V | STE_S1 | GPA(CD_PAGE) | (4ull << 59), 0,
+			    &id));
+	CHECK_OK(d_attach(s.c.dfd, id, NULL));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 64), DMA_FAULT);
+	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 64), DMA_FAULT);
+	CHECK_OK(d_attach(s.c.dfd, s.parent, NULL));
+	CHECK_OK(t_destroy(s.c.ifd, id));
+	uctx_teardown(&s.c);
+}
+
+TEST(unit_hwpt_smmuv3_stale_until_tlbi)
+{
+	char *src, *dst, *alt;
+	uint32_t s1;
+	struct sctx s;
+
+	sctx_setup(&s);
+	src = (char *)gpage(&s.g, PG_SRC);
+	dst = (char *)gpage(&s.g, PG_DST);
+	alt = (char *)gpage(&s.g, PG_ALT);
+	arm_map(&s.g, 0, PG_SRC, ARM_PAGE | ARM_RO);
+	arm_map(&s.g, 1, PG_DST, ARM_PAGE);
+	CHECK_OK(vdevice_alloc(s.c.ifd, s.viommu, s.c.dev, VSID, &s.vdev));
+	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
+			    STE_V | STE_S1 | GPA(CD_PAGE), 0, &s1));
+	CHECK_OK(d_attach(s.c.dfd, s1, NULL));
+
+	/* Each TLBI form: stale before, the new page after. */
+	static const struct {
+		uint64_t c0, c1;
+	} tlbi[] = {
+	    {OP_TLBI_NH_VA | ((uint64_t)ASID << 48), S1_IOVA + PG},
+	    /* range: TG=4K, SCALE 0, NUM 3: four pages from S1_IOVA */
+	    {OP_TLBI_NH_VA | ((uint64_t)ASID << 48) | (3ull << 12),
+	     S1_IOVA | (1ull << 10)},
+	    {OP_TLBI_NH_VAA, S1_IOVA + PG},
+	    {OP_TLBI_NH_ASID | ((uint64_t)ASID << 48), 0},
+	    {OP_TLBI_NH_ALL, 0},
+	    {OP_TLBI_NSNH_ALL, 0},
+	};
+	for (unsigned int i = 0; i < sizeof(tlbi) / sizeof(tlbi[0]); i++) {
+		unsigned int from = i & 1 ? PG_ALT : PG_DST;
+		unsigned int to = i & 1 ? PG_DST : PG_ALT;
+		char *from_p = i & 1 ? alt : dst, *to_p = i & 1 ? dst : alt;
+
+		memset(dst, 0, PG);
+		memset(alt, 0, PG);
+		arm_map(&s.g, 1, from, ARM_PAGE);
+		/* (Re)fill: the first round's fill is the attach's. */
+		CHECK_OK(smmu_cmd(s.c.ifd, s.viommu, OP_TLBI_NH_ALL, 0));
+		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+		CHECK(!memcmp(from_p, src, 8));
+		arm_map(&s.g, 1, to, ARM_PAGE);
+		memset(from_p, 0, PG);
+		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+		CHECK(!memcmp(from_p, src, 8)); /* stale */
+		CHECK_EQ(to_p[0], 0);
+		/* Other ASIDs and other pages leave it. */
+		CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
+				  OP_TLBI_NH_VA | ((uint64_t)(ASID + 1) << 48),
+				  S1_IOVA + PG));
+		CHECK_OK(smmu_cmd(
+		    s.c.ifd, s.viommu,
+		    OP_TLBI_NH_ASID | ((uint64_t)(ASID + 1) << 48), 0));
+		CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
+				  OP_TLBI_NH_VA | ((uint64_t)ASID << 48),
+				  S1_IOVA + 2 * PG));
+		memset(from_p, 0, PG);
+		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+		CHECK(!memcmp(from_p, src, 8));
+		CHECK_OK(smmu_cmd(s.c.ifd, s.viommu, tlbi[i].c0, tlbi[i].c1));
+		memset(from_p, 0, PG);
+		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+		CHECK(!memcmp(to_p, src, 8));
+		CHECK_EQ(from_p[0], 0);
+	}
+	/* An IOAS unmap of the parent drops nested entries on its own. */
+	CHECK_OK(
+	    t_ioas_unmap(s.c.ifd, s.c.ioas, GPA_BASE, GMEM_PAGES * PG, NULL));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	uctx_teardown(&s.c);
+}
+
+TEST(unit_hwpt_smmuv3_invalidate_errors)
+{
+	uint64_t cmds[3][2] = {
+	    {OP_TLBI_NH_ALL, 0},
+	    {OP_ATC_INV | ((uint64_t)VSID << 32), 0},
+	    {OP_CFGI_CD | ((uint64_t)VSID << 32), 0},
+	};
+	uint32_t done, s1;
+	struct sctx s;
+
+	sctx_setup(&s);
+	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
+			    STE_V | STE_S1 | GPA(CD_PAGE), 0, &s1));
+	/* uAPI: a vSID without a vdevice: EIO at that command. */
+	CHECK_ERRNO(smmu_cmds(s.c.ifd, s.viommu, cmds, 3, &done), EIO);
+	CHECK_EQ(done, 1);
+	CHECK_OK(vdevice_alloc(s.c.ifd, s.viommu, s.c.dev, VSID, &s.vdev));
+	CHECK_OK(smmu_cmds(s.c.ifd, s.viommu, cmds, 3, &done));
+	CHECK_EQ(done, 3);
+	/* uAPI: commands the kernel does not forward: EIO. */
+	{
+		static const uint64_t bad[] = {OP_CFGI_STE,
+					       OP_CMD_SYNC,
+					       0x04 /* CFGI_ALL */,
+					       0x2a /* TLBI_S2_IPA */,
+					       0x28 /* TLBI_S12_VMALL */,
+					       0x41 /* PRI_RESP */,
+					       0xff};
+
+		for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]);
+		     i++) {
+			cmds[2][0] = bad[i] | ((uint64_t)VSID << 32);
+			CHECK_ERRNO(
+			    smmu_cmds(s.c.ifd, s.viommu, cmds, 3, &done), EIO);
+			CHECK_EQ(done, 2);
+		}
+		cmds[2][0] = OP_CFGI_CD | ((uint64_t)VSID << 32);
+	}
+	/* uAPI: another data type, or no entries: EINVAL, nothing run. */
+	done = 3;
+	CHECK_ERRNO(t_hwpt_invalidate(s.c.ifd, s.viommu, cmds,
+				      IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, 16,
+				      &done),
+		    EINVAL);
+	CHECK_EQ(done, 0);
+	CHECK_ERRNO(smmu_cmds(s.c.ifd, s.viommu, cmds, 0, &done), EINVAL);
+	CHECK_EQ(done, 0);
+	/* uAPI: shorter entries are zero-extended. */
+	{
+		uint64_t ops[2] = {OP_TLBI_NH_ALL, OP_TLBI_NSNH_ALL};
+
+		done = 2;
+		CHECK_OK(t_hwpt_invalidate(
+		    s.c.ifd, s.viommu, ops,
+		    IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, 8, &done));
+		CHECK_EQ(done, 2);
+	}
+	/* uAPI: longer entries need a zero tail, else E2BIG (nothing run). */
+	{
+		uint64_t big[2][3] = {{OP_TLBI_NH_ALL, 0, 0},
+				      {OP_CMD_SYNC, 0, 1}};
+
+		done = 2;
+		CHECK_ERRNO(
+		    t_hwpt_invalidate(s.c.ifd, s.viommu, big,
+				      IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+				      24, &done),
+		    E2BIG);
+		CHECK_EQ(done, 0);
+		big[1][2] = 0;
+		done = 2;
+		CHECK_ERRNO(
+		    t_hwpt_invalidate(s.c.ifd, s.viommu, big,
+				      IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+				      24, &done),
+		    EIO);
+		CHECK_EQ(done, 1);
+	}
+	/* A bad pointer: EFAULT, nothing run. */
+	done = 1;
+	CHECK_ERRNO(t_hwpt_invalidate(s.c.ifd, s.viommu, (void *)(uintptr_t)8,
+				      IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+				      16, &done),
+		    EFAULT);
+	CHECK_EQ(done, 0);
+	/* uAPI: the vSTE HWPT itself has no invalidation of its own. */
+	done = 1;
+	CHECK_ERRNO(smmu_cmds(s.c.ifd, s1, cmds, 1, &done), EOPNOTSUPP);
+	CHECK_EQ(done, 0);
+	uctx_teardown(&s.c);
+}
