@@ -118,7 +118,7 @@ vtd_alloc_nested(struct iommu_unit *u, struct iommu_domain *parent,
 		 uint32_t flags, const struct iommu_user_data *user_data)
 {
 	const struct iommu_unit_config *cfg = iommu_unit_config(u);
-	struct iommu_nested_s1 s1 = { 0 };
+	struct iommu_nested_s1 s1 = {0};
 	struct iommu_hwpt_vtd_s1 vtd;
 	int rc;
 
@@ -132,8 +132,9 @@ vtd_alloc_nested(struct iommu_unit *u, struct iommu_domain *parent,
 	if (!iommu_unit_domain_nest_parent_of(parent, u))
 		return ERR_PTR(-EINVAL);
 	rc = iommu_copy_struct_from_user(
-		&vtd, sizeof(vtd), offsetofend(struct iommu_hwpt_vtd_s1, __reserved),
-		user_data, IOMMU_HWPT_DATA_VTD_S1);
+	    &vtd, sizeof(vtd),
+	    offsetofend(struct iommu_hwpt_vtd_s1, __reserved), user_data,
+	    IOMMU_HWPT_DATA_VTD_S1);
 	if (rc)
 		return ERR_PTR(rc);
 
@@ -196,16 +197,16 @@ static int vtd_nested_check(struct iommu_unit *u,
 #define STE0_S1CTXPTR_MASK 0x000fffffffffffc0ull /* 51:6 */
 #define STE0_S1CDMAX_SHIFT 59
 #define STE0_S1CDMAX_MASK (0x1full << 59)
-#define STE0_NESTING_ALLOWED                                                 \
-	(STE0_V | STE0_CFG_MASK | STE0_S1FMT_MASK | STE0_S1CTXPTR_MASK |     \
+#define STE0_NESTING_ALLOWED                                             \
+	(STE0_V | STE0_CFG_MASK | STE0_S1FMT_MASK | STE0_S1CTXPTR_MASK | \
 	 STE0_S1CDMAX_MASK)
 #define STE1_S1DSS_MASK 3ull /* 0 terminate, 1 bypass, 2 SSID 0 */
 #define STE1_EATS_SHIFT 28
 #define STE1_EATS_MASK (3ull << 28)
 #define STE1_EATS_ABT 0
 #define STE1_EATS_TRANS 1
-#define STE1_NESTING_ALLOWED                                                 \
-	(STE1_S1DSS_MASK | (3ull << 2) | (3ull << 4) | (3ull << 6) |          \
+#define STE1_NESTING_ALLOWED                                         \
+	(STE1_S1DSS_MASK | (3ull << 2) | (3ull << 4) | (3ull << 6) | \
 	 (1ull << 27) | STE1_EATS_MASK)
 
 #define CD0_T0SZ_MASK 0x3full
@@ -240,8 +241,8 @@ static int vtd_nested_check(struct iommu_unit *u,
 struct emu_vsmmu {
 	struct iommufd_viommu *core;
 	struct iommu_unit *unit;
-	struct iommu_domain *s2;	/* the nest parent */
-	struct list_head vstes;		/* struct emu_vste, one per HWPT */
+	struct iommu_domain *s2; /* the nest parent */
+	struct list_head vstes;	 /* struct emu_vste, one per HWPT */
 };
 
 /*
@@ -252,14 +253,14 @@ struct emu_vsmmu {
  * faults) or the parent (bypass), whichever the STE and CD say.
  */
 struct emu_vste {
-	struct list_head item;		/* in vsmmu->vstes */
+	struct list_head item; /* in vsmmu->vstes */
 	struct emu_vsmmu *vsmmu;
 	struct iommu_domain *nested;
 	struct iommu_domain *blocked;
 	uint64_t ste[2];
-	unsigned int cfg;		/* STE0_CFG_* (V clear: abort) */
-	bool cd_ok;			/* CD 0 read and usable */
-	uint16_t asid;			/* of CD 0, when cd_ok */
+	unsigned int cfg; /* STE0_CFG_* (V clear: abort) */
+	bool cd_ok;	  /* CD 0 read and usable */
+	uint16_t asid;	  /* of CD 0, when cd_ok */
 };
 
 static bool emu_is_unit_dev(struct iommu_dev *dev);
@@ -368,7 +369,7 @@ static bool emu_viommu_supports(uint32_t type)
 static bool emu_viommu_dev_supports(struct iommu_dev *dev, uint32_t type)
 {
 	const struct iommu_unit_config *cfg =
-		iommu_unit_config(to_emu_dev(dev)->unit);
+	    iommu_unit_config(to_emu_dev(dev)->unit);
 
 	return type == IOMMU_VIOMMU_TYPE_ARM_SMMUV3 &&
 	       cfg->type == IOMMU_UNIT_SMMUV3 &&
@@ -439,7 +440,7 @@ emu_viommu_alloc_domain_nested(struct iommufd_viommu *viommu, uint32_t flags,
 			       const struct iommu_user_data *user_data)
 {
 	struct emu_vsmmu *vsmmu = viommu->priv;
-	struct iommu_nested_s1 s1 = { 0 };
+	struct iommu_nested_s1 s1 = {0};
 	struct iommu_hwpt_arm_smmuv3 arg;
 	struct iommu_domain *d;
 	uint64_t ste[2];
@@ -464,9 +465,10 @@ emu_viommu_alloc_domain_nested(struct iommufd_viommu *viommu, uint32_t flags,
 	vste->vsmmu = vsmmu;
 	vste->ste[0] = ste[0];
 	vste->ste[1] = ste[1];
-	vste->cfg = ste[0] & STE0_V ?
-			    (unsigned int)((ste[0] & STE0_CFG_MASK) >> STE0_CFG_SHIFT) :
-			    STE0_CFG_ABORT;
+	vste->cfg =
+	    ste[0] & STE0_V
+		? (unsigned int)((ste[0] & STE0_CFG_MASK) >> STE0_CFG_SHIFT)
+		: STE0_CFG_ABORT;
 	vste->blocked = iommu_unit_domain_alloc_blocked(vsmmu->unit);
 	if (IS_ERR(vste->blocked)) {
 		rc = PTR_ERR(vste->blocked);
@@ -523,7 +525,7 @@ static void vsmmu_tlbi(struct emu_vsmmu *vsmmu, bool any_asid, uint16_t asid,
 {
 	struct emu_vste *vste;
 
-	list_for_each_entry(vste, &vsmmu->vstes, item) {
+	list_for_each_entry (vste, &vsmmu->vstes, item) {
 		if (!vste->cd_ok || (!any_asid && vste->asid != asid))
 			continue;
 		if (len)
@@ -537,10 +539,10 @@ static void vsmmu_tlbi(struct emu_vsmmu *vsmmu, bool any_asid, uint16_t asid,
 static void vsmmu_cfgi_cd(struct emu_vsmmu *vsmmu, struct emu_dev *edev)
 {
 	struct iommu_domain *cur =
-		iommu_unit_attached(edev->unit, edev->rid, IOMMU_NO_PASID);
+	    iommu_unit_attached(edev->unit, edev->rid, IOMMU_NO_PASID);
 	struct emu_vste *vste;
 
-	list_for_each_entry(vste, &vsmmu->vstes, item) {
+	list_for_each_entry (vste, &vsmmu->vstes, item) {
 		if (cur && (cur == vste->nested || cur == vste->blocked)) {
 			NEVER(vste_attach(vste, edev));
 			return;
@@ -571,19 +573,20 @@ static int vsmmu_cmd(struct emu_vsmmu *vsmmu, const uint64_t cmd[2])
 			len = 1;
 		else
 			len = (uint64_t)(CMD_TLBI_NUM(cmd[0]) + 1)
-			      << (CMD_TLBI_SCALE(cmd[0]) +
-				  (tg == 1 ? 12 : tg == 2 ? 14 : 16));
+			      << (CMD_TLBI_SCALE(cmd[0]) + (tg == 1   ? 12
+							    : tg == 2 ? 14
+								      : 16));
 		if (len > UINT64_MAX - va)
 			len = 0;
-		vsmmu_tlbi(vsmmu, op == CMD_TLBI_NH_VAA,
-			   CMD_TLBI_ASID(cmd[0]), va, len);
+		vsmmu_tlbi(vsmmu, op == CMD_TLBI_NH_VAA, CMD_TLBI_ASID(cmd[0]),
+			   va, len);
 		return 0;
 	case CMD_CFGI_CD:
 	case CMD_CFGI_CD_ALL:
 	case CMD_ATC_INV:
 		/* uAPI: a vSID without a vdevice: EIO. */
-		dev = iommufd_viommu_find_dev(vsmmu->core,
-					      (uint32_t)(cmd[0] >> CMD_SID_SHIFT));
+		dev = iommufd_viommu_find_dev(
+		    vsmmu->core, (uint32_t)(cmd[0] >> CMD_SID_SHIFT));
 		if (!dev)
 			return -EIO;
 		/* No device TLB is modelled: ATC_INV has nothing to drop. */
@@ -615,18 +618,17 @@ static int emu_viommu_cache_invalidate(struct iommufd_viommu *viommu,
 		goto out;
 	}
 	for (i = 0; i < array->entry_num; i++) {
-		rc = copy_struct_from_user(
-			&cmds[i], sizeof(cmds[i]),
-			(const char *)array->uptr +
-				(size_t)array->entry_len * i,
-			array->entry_len);
+		rc = copy_struct_from_user(&cmds[i], sizeof(cmds[i]),
+					   (const char *)array->uptr +
+					       (size_t)array->entry_len * i,
+					   array->entry_len);
 		if (rc)
 			break;
 	}
 	if (!rc) {
 		for (i = 0; i < array->entry_num; i++) {
-			uint64_t c[2] = { le64toh(cmds[i].cmd[0]),
-					  le64toh(cmds[i].cmd[1]) };
+			uint64_t c[2] = {le64toh(cmds[i].cmd[0]),
+					 le64toh(cmds[i].cmd[1])};
 
 			rc = vsmmu_cmd(viommu->priv, c);
 			if (rc)
@@ -642,13 +644,13 @@ out:
 }
 
 static const struct iommu_viommu_driver emu_viommu_driver = {
-	.supports = emu_viommu_supports,
-	.dev_supports = emu_viommu_dev_supports,
-	.vdevice_ok = emu_viommu_vdevice_ok,
-	.init = emu_viommu_init,
-	.destroy = emu_viommu_destroy,
-	.alloc_domain_nested = emu_viommu_alloc_domain_nested,
-	.cache_invalidate = emu_viommu_cache_invalidate,
+    .supports = emu_viommu_supports,
+    .dev_supports = emu_viommu_dev_supports,
+    .vdevice_ok = emu_viommu_vdevice_ok,
+    .init = emu_viommu_init,
+    .destroy = emu_viommu_destroy,
+    .alloc_domain_nested = emu_viommu_alloc_domain_nested,
+    .cache_invalidate = emu_viommu_cache_invalidate,
 };
 
 static struct iommu_domain *
@@ -679,10 +681,10 @@ static int vtd_cache_invalidate_user(struct iommu_domain *domain,
 	}
 	for (i = 0; i < array->entry_num; i++) {
 		rc = iommu_copy_struct_from_user_array(
-			&inv, sizeof(inv),
-			offsetofend(struct iommu_hwpt_vtd_s1_invalidate,
-				    __reserved),
-			array, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, i);
+		    &inv, sizeof(inv),
+		    offsetofend(struct iommu_hwpt_vtd_s1_invalidate,
+				__reserved),
+		    array, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, i);
 		if (rc)
 			break;
 		/* uAPI: unknown flags or reserved bits: EOPNOTSUPP. */
@@ -774,15 +776,15 @@ static unsigned int emu_unit_resv_regions(struct iommu_dev *dev,
 }
 
 const struct iommu_dev_ops emu_unit_dev_ops = {
-	.name = "uiommu_unit",
-	.hw_info = emu_unit_hw_info,
-	.capable = emu_unit_capable,
-	.domain_alloc_paging_flags = emu_unit_domain_alloc_paging,
-	.domain_alloc_nested = emu_unit_domain_alloc_nested,
-	.attach_dev = emu_unit_attach_dev,
-	.cache_invalidate_user = emu_unit_cache_invalidate_user,
-	.viommu_driver = &emu_viommu_driver,
-	.resv_regions = emu_unit_resv_regions,
+    .name = "uiommu_unit",
+    .hw_info = emu_unit_hw_info,
+    .capable = emu_unit_capable,
+    .domain_alloc_paging_flags = emu_unit_domain_alloc_paging,
+    .domain_alloc_nested = emu_unit_domain_alloc_nested,
+    .attach_dev = emu_unit_attach_dev,
+    .cache_invalidate_user = emu_unit_cache_invalidate_user,
+    .viommu_driver = &emu_viommu_driver,
+    .resv_regions = emu_unit_resv_regions,
 };
 
 static bool emu_is_unit_dev(struct iommu_dev *dev)
