@@ -14,14 +14,19 @@
  * Nested domains (VT-d): IOMMU_HWPT_ALLOC with IOMMU_HWPT_DATA_VTD_S1 on a
  * NEST_PARENT paging HWPT of a VT-d unit with `nest` makes a unit nested
  * domain whose first-stage table is at pgtbl_addr, a guest physical address
- * (an IOVA of the parent); the unit walks it through stage 2 and sets its
- * A/D bits as VT-d hardware does.  As in the kernel, the stage-1
+ * (an IOVA of the parent); the unit walks it through stage 2 and sets the
+ * D bits of its leaves as VT-d hardware does (A bits: not modelled).  As in the kernel, the stage-1
  * configuration (addr_width, SRE, EAFE) is checked when a device attaches.
  * IOMMU_HWPT_INVALIDATE with IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 drops the
  * nested domain's IOTLB entries of a page range (or all of them): until
  * then the unit keeps using what it cached, as hardware does.  Units of
- * other types have no nested domains of their own (SMMUv3 nests through a
- * vIOMMU).
+ * other types have no nested domains of their own.
+ *
+ * SMMUv3 nesting goes through a vIOMMU (emu_viommu_driver): vSTE HWPTs, the
+ * guest's CD 0 read through stage 2 when a device attaches and on CFGI_CD
+ * (the unit's configuration cache), guest commands run in order.  A device
+ * on a vSTE HWPT translates through the unit nested domain, a blocking
+ * domain or the parent, whichever the vSTE and CD say (vste_effective).
  *
  * Not offered yet: user PASID tables, PRI attach.
  */
