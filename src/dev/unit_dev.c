@@ -540,22 +540,28 @@ static void vsmmu_tlbi(struct emu_vsmmu *vsmmu, bool any_asid, uint16_t asid,
 	}
 }
 
-/* CFGI_CD(_ALL) for @dev: the unit drops and re-reads its CD 0. */
-static void vsmmu_cfgi_cd(struct emu_vsmmu *vsmmu, struct emu_dev *edev)
+/*
+ * CFGI_CD(_ALL) for @dev: the unit drops and re-reads its CD 0.  0, or
+ * -ENOMEM (the slot could not be repointed; running it again completes it).
+ */
+static int vsmmu_cfgi_cd(struct emu_vsmmu *vsmmu, struct emu_dev *edev)
 {
 	struct iommu_domain *cur =
 	    iommu_unit_attached(edev->unit, edev->rid, IOMMU_NO_PASID);
 	struct emu_vste *vste;
 
-	list_for_each_entry (vste, &vsmmu->vstes, item) {
-		if (cur && (cur == vste->nested || cur == vste->blocked)) {
-			NEVER(vste_attach(vste, edev));
-			return;
-		}
+	if (!cur)
+		return 0;
+	list_for_each_entry(vste, &vsmmu->vstes, item) {
+		if (cur == vste->nested || cur == vste->blocked)
+			return vste_attach(vste, edev);
 	}
+	return 0;
 }
 
-/* Run one guest command: 0, or -EIO (refused, as the kernel does). */
+/*
+ * Run one guest command: 0, -EIO (refused, as the kernel does) or -ENOMEM.
+ */
 static int vsmmu_cmd(struct emu_vsmmu *vsmmu, const uint64_t cmd[2])
 {
 	unsigned int op = cmd[0] & CMD_OP_MASK;
@@ -595,9 +601,9 @@ static int vsmmu_cmd(struct emu_vsmmu *vsmmu, const uint64_t cmd[2])
 		if (!dev)
 			return -EIO;
 		/* No device TLB is modelled: ATC_INV has nothing to drop. */
-		if (op != CMD_ATC_INV)
-			vsmmu_cfgi_cd(vsmmu, to_emu_dev(dev));
-		return 0;
+		if (op == CMD_ATC_INV)
+			return 0;
+		return vsmmu_cfgi_cd(vsmmu, to_emu_dev(dev));
 	default:
 		/* uAPI: every other command (CFGI_STE, CMD_SYNC, ...): EIO. */
 		return -EIO;
