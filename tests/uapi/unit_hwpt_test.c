@@ -174,33 +174,46 @@ static int set_dirty(int ifd, uint32_t hwpt, bool on)
 #define IOVA_SRC 0x100000ull
 #define IOVA_DST 0x200000ull
 
-static void paging_one_type(unsigned int t)
+/* A buffer of @len bytes aligned to @align (a power of two). */
+static char *aligned_buffer(size_t len, size_t align)
+{
+	uintptr_t p = (uintptr_t)t_buffer(len + align);
+
+	return (char *)((p + align - 1) & ~(uintptr_t)(align - 1));
+}
+
+/*
+ * A paging HWPT on a unit of @type (with @flags, its smallest page @g):
+ * DMA, unmap, remap, replace, and the allocation errors of a unit without
+ * nesting or dirty tracking.
+ */
+static void paging_one(const char *type, const char *flags, size_t g)
 {
 	char decl[160];
-	char *src = t_buffer(2 * PG), *dst = t_buffer(2 * PG);
+	char *src = aligned_buffer(2 * g, g), *dst = aligned_buffer(2 * g, g);
 	uint32_t hwpt, hwpt2, out;
 	struct uctx c;
 
-	unit_decl(decl, sizeof(decl), unit_types[t], "");
+	unit_decl(decl, sizeof(decl), type, flags);
 	uctx_setup(&c, decl, false);
-	for (size_t i = 0; i < 2 * PG; i++)
-		src[i] = (char)(i * 3 + t);
-	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, src, 2 * PG, IOVA_SRC));
-	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, dst, 2 * PG, IOVA_DST));
+	for (size_t i = 0; i < 2 * g; i++)
+		src[i] = (char)(i * 3 + 1);
+	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, src, 2 * g, IOVA_SRC));
+	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, dst, 2 * g, IOVA_DST));
 	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev, c.ioas, 0, &hwpt));
 	/* Not attached: blocked. */
 	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 64), DMA_FAULT);
 	CHECK_OK(d_attach(c.dfd, hwpt, &out));
 	CHECK_EQ(out, hwpt);
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC + 16, IOVA_DST + 8, PG + 64), DMA_OK);
-	CHECK(!memcmp(dst + 8, src + 16, PG + 64));
+	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC + 16, IOVA_DST + 8, g + 64), DMA_OK);
+	CHECK(!memcmp(dst + 8, src + 16, g + 64));
 	/* Unmapped from the IOAS: gone from the HWPT and its IOTLB. */
-	CHECK_OK(t_ioas_unmap(c.ifd, c.ioas, IOVA_DST, 2 * PG, NULL));
+	CHECK_OK(t_ioas_unmap(c.ifd, c.ioas, IOVA_DST, 2 * g, NULL));
 	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 8), DMA_FAULT);
 	CHECK_EQ(reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_DST);
 	/* Mapped again: the IOAS fills the HWPT. */
-	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, dst, 2 * PG, IOVA_DST));
-	memset(dst, 0, 2 * PG);
+	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, dst, 2 * g, IOVA_DST));
+	memset(dst, 0, 2 * g);
 	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 32), DMA_OK);
 	CHECK(!memcmp(dst, src, 32));
 	/* Replace by another paging HWPT of the same IOAS. */
@@ -208,8 +221,8 @@ static void paging_one_type(unsigned int t)
 	CHECK_OK(d_attach(c.dfd, hwpt2, NULL));
 	CHECK_ERRNO(t_destroy(c.ifd, hwpt2), EBUSY);
 	CHECK_OK(t_destroy(c.ifd, hwpt));
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST + PG, 32), DMA_OK);
-	CHECK(!memcmp(dst + PG, src, 32));
+	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST + g, 32), DMA_OK);
+	CHECK(!memcmp(dst + g, src, 32));
 	/* uAPI: a nest parent needs the unit's nesting; none here. */
 	CHECK_ERRNO(t_hwpt_alloc(c.ifd, c.dev, c.ioas,
 				 IOMMU_HWPT_ALLOC_NEST_PARENT, NULL),
@@ -225,15 +238,50 @@ static void paging_one_type(unsigned int t)
 	uctx_teardown(&c);
 }
 
-#define PAGING_TEST(name, t)          \
-	TEST(unit_hwpt_paging_##name) \
-	{                             \
-		paging_one_type(t);   \
+#define PAGING_TEST(name, type, flags, g)   \
+	TEST(unit_hwpt_paging_##name)       \
+	{                                   \
+		paging_one(type, flags, g); \
 	}
-PAGING_TEST(vtd, 0)
-PAGING_TEST(amd, 1)
-PAGING_TEST(smmuv3, 2)
-PAGING_TEST(riscv, 3)
+PAGING_TEST(vtd, "vtd", "", PG)
+PAGING_TEST(vtd_aw39, "vtd", "aw=39", PG)
+PAGING_TEST(vtd_aw57, "vtd", "aw=57", PG)
+PAGING_TEST(amd, "amd", "", PG)
+PAGING_TEST(amd_aw64, "amd", "aw=64", PG)
+PAGING_TEST(smmuv3, "smmuv3", "", PG)
+PAGING_TEST(riscv, "riscv", "", PG)
+PAGING_TEST(riscv_sv39, "riscv", "aw=39", PG)
+PAGING_TEST(riscv_sv57, "riscv", "aw=57", PG)
+
+/*
+ * uAPI: a domain whose smallest page is larger than the CPU's cannot serve
+ * an IOAS (EINVAL): SMMUv3 units with 16K or 64K granules on a 4K host.
+ */
+static void big_granule(const char *flags)
+{
+	char decl[160];
+	struct uctx c;
+
+	unit_decl(decl, sizeof(decl), "smmuv3", flags);
+	uctx_setup(&c, decl, false);
+	CHECK_ERRNO(t_hwpt_alloc(c.ifd, c.dev, c.ioas, 0, NULL), EINVAL);
+	CHECK_ERRNO(d_attach(c.dfd, c.ioas, NULL), EINVAL);
+	uctx_teardown(&c);
+}
+
+TEST(unit_hwpt_paging_smmuv3_16k)
+{
+	if (PAGE_SIZE_T != PG)
+		SKIP("the host page is not 4 KiB");
+	big_granule("granule=16k");
+}
+
+TEST(unit_hwpt_paging_smmuv3_64k)
+{
+	if (PAGE_SIZE_T != PG)
+		SKIP("the host page is not 4 KiB");
+	big_granule("granule=64k");
+}
 
 /* ---- dirty tracking ---------------------------------------------------- */
 
