@@ -1565,3 +1565,67 @@ TEST(unit_hwpt_smmuv3_invalidate_errors)
 	CHECK_EQ(done, 0);
 	uctx_teardown(&s.c);
 }
+
+static int d_attach_pasid(int dfd, uint32_t pasid, uint32_t pt_id)
+{
+	struct vfio_device_attach_iommufd_pt at = {
+	    .argsz = sizeof(at),
+	    .flags = VFIO_DEVICE_ATTACH_PASID,
+	    .pt_id = pt_id,
+	    .pasid = pasid,
+	};
+
+	return t_ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+}
+
+static int d_detach_pasid(int dfd, uint32_t pasid)
+{
+	struct vfio_device_detach_iommufd_pt dt = {
+	    .argsz = sizeof(dt),
+	    .flags = VFIO_DEVICE_DETACH_PASID,
+	    .pasid = pasid,
+	};
+
+	return t_ioctl(dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt);
+}
+
+/* VT-d nested HWPTs on a PASID: made with IOMMU_HWPT_ALLOC_PASID. */
+TEST(unit_hwpt_vtd_nested_pasid)
+{
+	uint32_t parent, nested, plain_nested, bad;
+	struct uctx c;
+
+	uctx_setup(&c,
+		   "unit vtd0 type=vtd aw=48 nest pasid=8\n"
+		   "device vfio0 unit=vtd0 bdf=0:3.0 model=dma pasid=8",
+		   false);
+	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev, c.ioas,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	{
+		struct iommu_hwpt_vtd_s1 s1 = {.pgtbl_addr = GPA(0),
+					       .addr_width = 48};
+
+		CHECK_OK(t_hwpt_alloc_data(
+		    c.ifd, c.dev, parent, IOMMU_HWPT_ALLOC_PASID, &nested,
+		    IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1)));
+		s1.addr_width = 39;
+		CHECK_OK(t_hwpt_alloc_data(
+		    c.ifd, c.dev, parent, IOMMU_HWPT_ALLOC_PASID, &bad,
+		    IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1)));
+	}
+	CHECK_OK(
+	    vtd_s1_alloc(c.ifd, c.dev, parent, GPA(0), 48, 0, &plain_nested));
+	/* uAPI: a HWPT made without IOMMU_HWPT_ALLOC_PASID: EINVAL. */
+	CHECK_ERRNO(d_attach_pasid(c.dfd, 1, plain_nested), EINVAL);
+	/* uAPI: the stage-1 checks apply on a PASID too. */
+	CHECK_ERRNO(d_attach_pasid(c.dfd, 1, bad), EINVAL);
+	CHECK_OK(d_attach_pasid(c.dfd, 1, nested));
+	CHECK_OK(d_attach_pasid(c.dfd, 2, nested));
+	CHECK_ERRNO(t_destroy(c.ifd, nested), EBUSY);
+	CHECK_OK(d_detach_pasid(c.dfd, 1));
+	CHECK_OK(d_detach_pasid(c.dfd, 2));
+	CHECK_OK(t_destroy(c.ifd, nested));
+	CHECK_OK(t_destroy(c.ifd, bad));
+	CHECK_OK(t_destroy(c.ifd, plain_nested));
+	uctx_teardown(&c);
+}
