@@ -199,7 +199,9 @@ iommu_unit_domain_nested_s1(struct iommu_domain *d);
 /*
  * Point nested domain @d at another stage-1 root (a guest rewrote its
  * context descriptor and invalidated it): one atomic store, then the
- * domain's IOTLB entries go.  0, -EINVAL (not nested, root misaligned).
+ * domain's IOTLB entries go (not when the root is unchanged: entries cached
+ * from the same table stay until invalidated).  0, -EINVAL (not nested,
+ * root misaligned).
  */
 int iommu_unit_domain_set_s1_root(struct iommu_domain *d, uint64_t root);
 

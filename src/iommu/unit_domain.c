@@ -465,6 +465,9 @@ int iommu_unit_domain_set_s1_root(struct iommu_domain *d, uint64_t root)
 	if (ud->kind != UDOM_NESTED ||
 	    !IS_ALIGNED(root, 1ull << ud->fmt->root_lg2))
 		return -EINVAL;
+	/* The same table: what was cached from it stays (until invalidated). */
+	if (root == ud->s1.root)
+		return 0;
 	ud->s1.root = root; /* the caller serialises changes */
 	__atomic_store_n(&ud->s1_root, root, __ATOMIC_RELEASE);
 	udomain_invalidate(ud, IOMMU_INV_DOMAIN, 0, 0);

@@ -1461,6 +1461,12 @@ TEST(unit_hwpt_smmuv3_stale_until_tlbi)
 		memset(from_p, 0, PG);
 		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 		CHECK(!memcmp(from_p, src, 8));
+		/* CFGI_CD re-reads the same CD: cached entries stay. */
+		CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
+				  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
+		memset(from_p, 0, PG);
+		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+		CHECK(!memcmp(from_p, src, 8));
 		CHECK_OK(smmu_cmd(s.c.ifd, s.viommu, tlbi[i].c0, tlbi[i].c1));
 		memset(from_p, 0, PG);
 		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
