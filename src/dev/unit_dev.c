@@ -221,6 +221,7 @@ static int vtd_nested_check(struct iommu_unit *u,
 #define CD0_ENDI (1ull << 15)
 #define CD0_V (1ull << 31)
 #define CD0_AA64 (1ull << 41)
+#define CD0_HD (1ull << 42)
 #define CD0_ASID_SHIFT 48
 #define CD1_TTB0_MASK 0x000ffffffffffff0ull /* 51:4 */
 #define CDL1_V (1ull << 0)
@@ -330,6 +331,7 @@ static int vste_read_cd(struct emu_vste *vste, uint64_t cd[2])
  */
 static struct iommu_domain *vste_effective(struct emu_vste *vste)
 {
+	uint32_t flags = 0;
 	uint64_t cd[2];
 
 	if (vste->cfg == STE0_CFG_BYPASS)
@@ -348,8 +350,15 @@ static struct iommu_domain *vste_effective(struct emu_vste *vste)
 		}
 	}
 	vste->cd_ok = false;
-	if (vste_read_cd(vste, cd) ||
-	    iommu_unit_domain_set_s1_root(vste->nested, cd[1] & CD1_TTB0_MASK))
+	if (vste_read_cd(vste, cd))
+		return vste->blocked;
+	/* CD.HD: the unit updates stage-1 dirty state (HTTU, with `dirty`). */
+	if ((cd[0] & CD0_HD) &&
+	    (iommu_unit_config(vste->vsmmu->unit)->features &
+	     IOMMU_UNIT_F_DIRTY))
+		flags = IOMMU_NESTED_S1_DIRTY;
+	if (iommu_unit_domain_set_s1(vste->nested, cd[1] & CD1_TTB0_MASK,
+				     flags))
 		return vste->blocked;
 	vste->cd_ok = true;
 	vste->asid = (uint16_t)(cd[0] >> CD0_ASID_SHIFT);

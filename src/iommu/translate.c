@@ -304,7 +304,9 @@ again:
 		fault_set(r, IOMMU_FAULT_PERMISSION, 1, w.level, iova);
 		return -EFAULT;
 	}
-	if (!(ud->s1_flags & IOMMU_NESTED_S1_DIRTY) || w.dirty) {
+	if (!(__atomic_load_n(&ud->s1_flags, __ATOMIC_RELAXED) &
+	      IOMMU_NESTED_S1_DIRTY) ||
+	    w.dirty) {
 		perm1 |= IOTLB_PERM_DIRTY_OK;
 	} else if ((access & IOMMU_ACC_WRITE) && (w.prot & PT_PROT_WRITE)) {
 		ret = s1_set_dirty(r, ud, &c, w.pte);

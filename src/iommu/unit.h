@@ -197,13 +197,14 @@ bool iommu_unit_domain_nest_parent_of(struct iommu_domain *d,
 const struct iommu_nested_s1 *
 iommu_unit_domain_nested_s1(struct iommu_domain *d);
 /*
- * Point nested domain @d at another stage-1 root (a guest rewrote its
- * context descriptor and invalidated it): one atomic store, then the
- * domain's IOTLB entries go (not when the root is unchanged: entries cached
- * from the same table stay until invalidated).  0, -EINVAL (not nested,
- * root misaligned).
+ * Point nested domain @d at another stage-1 root and IOMMU_NESTED_S1_*
+ * flags (a guest rewrote its context descriptor and invalidated it): atomic
+ * stores, then the domain's IOTLB entries go (not when nothing changed:
+ * entries cached from the same table stay until invalidated).  0, -EINVAL
+ * (not nested, root misaligned, unknown flag).
  */
-int iommu_unit_domain_set_s1_root(struct iommu_domain *d, uint64_t root);
+int iommu_unit_domain_set_s1(struct iommu_domain *d, uint64_t root,
+			     uint32_t flags);
 
 /* Pass-through (iova == phys) and blocking domains; ERR_PTR -ENOMEM. */
 struct iommu_domain *iommu_unit_domain_alloc_identity(struct iommu_unit *u);

@@ -455,7 +455,8 @@ iommu_unit_domain_nested_s1(struct iommu_domain *d)
 	return ud->kind == UDOM_NESTED ? &ud->s1 : NULL;
 }
 
-int iommu_unit_domain_set_s1_root(struct iommu_domain *d, uint64_t root)
+int iommu_unit_domain_set_s1(struct iommu_domain *d, uint64_t root,
+			     uint32_t flags)
 {
 	struct iommu_udomain *ud;
 
@@ -463,12 +464,16 @@ int iommu_unit_domain_set_s1_root(struct iommu_domain *d, uint64_t root)
 		return -EINVAL;
 	ud = to_udomain(d);
 	if (ud->kind != UDOM_NESTED ||
-	    !IS_ALIGNED(root, 1ull << ud->fmt->root_lg2))
+	    !IS_ALIGNED(root, 1ull << ud->fmt->root_lg2) ||
+	    (flags & ~(uint32_t)IOMMU_NESTED_S1_DIRTY))
 		return -EINVAL;
 	/* The same table: what was cached from it stays (until invalidated). */
-	if (root == ud->s1.root)
+	if (root == ud->s1.root && flags == ud->s1.flags)
 		return 0;
-	ud->s1.root = root; /* the caller serialises changes */
+	/* The caller serialises changes. */
+	ud->s1.root = root;
+	ud->s1.flags = flags;
+	__atomic_store_n(&ud->s1_flags, flags, __ATOMIC_RELAXED);
 	__atomic_store_n(&ud->s1_root, root, __ATOMIC_RELEASE);
 	udomain_invalidate(ud, IOMMU_INV_DOMAIN, 0, 0);
 	return 0;

@@ -1247,9 +1247,9 @@ struct sctx {
 	uint32_t parent, viommu, vdev;
 };
 
-static void sctx_setup(struct sctx *s)
+static void sctx_setup_decl(struct sctx *s, const char *decl)
 {
-	uctx_setup(&s->c, SMMU_NEST, false);
+	uctx_setup(&s->c, decl, false);
 	arm_guest_init(&s->g, ASID);
 	for (unsigned int i = 0; i < PG; i++)
 		((char *)gpage(&s->g, PG_SRC))[i] = (char)(i * 11 + 3);
@@ -1259,6 +1259,11 @@ static void sctx_setup(struct sctx *s)
 			      IOMMU_HWPT_ALLOC_NEST_PARENT, &s->parent));
 	CHECK_OK(viommu_alloc(s->c.ifd, s->c.dev, s->parent,
 			      IOMMU_VIOMMU_TYPE_ARM_SMMUV3, &s->viommu));
+}
+
+static void sctx_setup(struct sctx *s)
+{
+	sctx_setup_decl(s, SMMU_NEST);
 }
 
 static void arm_map(struct guest *g, unsigned int n, unsigned int pg,
@@ -1634,4 +1639,52 @@ TEST(unit_hwpt_vtd_nested_pasid)
 	CHECK_OK(t_destroy(c.ifd, bad));
 	CHECK_OK(t_destroy(c.ifd, plain_nested));
 	uctx_teardown(&c);
+}
+
+/*
+ * CD.HD on a unit with `dirty` (IDR0.HTTU = 2): a device write through a
+ * writable-clean leaf (DBM, AP[2] set) makes it writable-dirty (AP[2]
+ * cleared) in the guest's table, as HTTU hardware does.
+ */
+TEST(unit_hwpt_smmuv3_nested_httu)
+{
+	const uint64_t dbm = 1ull << 51, hd = 1ull << 42, ha = 1ull << 43;
+	char *src, *dst;
+	uint32_t s1;
+	struct sctx s;
+
+	sctx_setup_decl(&s, "unit smmu0 type=smmuv3 nest dirty\n"
+			    "device vfio0 unit=smmu0 bdf=0:3.0 model=dma");
+	src = (char *)gpage(&s.g, PG_SRC);
+	dst = (char *)gpage(&s.g, PG_DST);
+	arm_map(&s.g, 0, PG_SRC, ARM_PAGE | ARM_RO);
+	arm_map(&s.g, 1, PG_DST, ARM_PAGE | ARM_RO | dbm);
+	arm_map(&s.g, 2, PG_ALT, ARM_PAGE | ARM_RO | dbm);
+	CHECK_OK(vdevice_alloc(s.c.ifd, s.viommu, s.c.dev, VSID, &s.vdev));
+	/* Without HD the unit leaves the guest's leaves alone. */
+	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
+			    STE_V | STE_S1 | GPA(CD_PAGE), 0, &s1));
+	CHECK_OK(d_attach(s.c.dfd, s1, NULL));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + 2 * PG, 8), DMA_OK);
+	CHECK(gpage(&s.g, 3)[2] & ARM_RO);
+	/* HD (and HA) in CD 0, picked up by CFGI_CD. */
+	gpage(&s.g, CD_PAGE)[0] |= hd | ha;
+	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
+			  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA + 16, S1_IOVA + PG + 32, 64),
+		 DMA_OK);
+	CHECK(!memcmp(dst + 32, src + 16, 64));
+	CHECK_EQ(gpage(&s.g, 3)[1] & (ARM_RO | dbm), dbm);
+	/* Only the leaf written: the source's stays as it was. */
+	CHECK(gpage(&s.g, 3)[0] & ARM_RO);
+	/* The guest cleans it; after a TLBI the next write dirties again. */
+	gpage(&s.g, 3)[1] |= ARM_RO;
+	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
+			  OP_TLBI_NH_VA | ((uint64_t)ASID << 48),
+			  S1_IOVA + PG));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(gpage(&s.g, 3)[1] & (ARM_RO | dbm), dbm);
+	CHECK_OK(d_attach(s.c.dfd, s.parent, NULL));
+	CHECK_OK(t_destroy(s.c.ifd, s1));
+	uctx_teardown(&s.c);
 }
