@@ -1,16 +1,21 @@
 /*
  * unit_hwpt_test.c - HWPTs on the software IOMMU units through the ioctl
- * ABI: paging HWPTs on every unit type (vtd, amd, smmuv3, riscv) with DMA
- * by the DMA-engine model; dirty tracking read from the formats' dirty bits
- * that device writes set; VT-d nested HWPTs (IOMMU_HWPT_DATA_VTD_S1) whose
- * first-stage table the test writes into its own memory mapped in the IOAS
- * (a guest's physical memory), with every allocation, attach and
- * invalidation error the kernel reports, and stale first-stage translations
- * that stay in use until IOMMU_HWPT_INVALIDATE drops them.
+ * ABI: paging HWPTs on every unit type (vtd, amd, smmuv3, riscv) and address
+ * width with DMA by the DMA-engine model; dirty tracking read from the
+ * formats' dirty bits that device writes set; VT-d nested HWPTs
+ * (IOMMU_HWPT_DATA_VTD_S1) and SMMUv3 vIOMMUs with vSTE HWPTs, whose stage-1
+ * tables (and CD) the test writes into its own memory mapped in the IOAS (a
+ * guest's physical memory), with every allocation, attach and invalidation
+ * error the kernel reports, and stale stage-1 translations that stay in use
+ * until IOMMU_HWPT_INVALIDATE (VT-d) or a TLBI command (SMMUv3) drops them.
  *
  * Each test runs in its own process, so UIOMMU_DEVICES set at its start
  * declares the units and devices it uses.  Errnos follow Linux v6.17
- * (drivers/iommu/intel/nested.c, pasid.c, iommufd/hw_pagetable.c).
+ * (drivers/iommu/intel/nested.c, pasid.c, arm-smmu-v3-iommufd.c,
+ * iommufd/hw_pagetable.c, viommu.c).  The 6.12 kernel oracle's VT-d (qemu
+ * 7.2) has no nesting or dirty tracking: it confirmed only the errnos of a
+ * unit without them (NEST_PARENT and DIRTY_TRACKING EOPNOTSUPP, VTD_S1 data
+ * on an IOAS EOPNOTSUPP, on a plain paging HWPT EINVAL).
  */
 #include <errno.h>
 #include <fcntl.h>
