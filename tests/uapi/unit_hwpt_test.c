@@ -1693,3 +1693,67 @@ TEST(unit_hwpt_smmuv3_nested_httu)
 	CHECK_OK(t_destroy(s.c.ifd, s1));
 	uctx_teardown(&s.c);
 }
+
+/*
+ * A CD table pointer outside the guest memory (stage 2 cannot fetch it):
+ * the attach succeeds, as on hardware, and DMA faults (C_BAD_CD / a CD
+ * fetch fault) until the guest fixes its STE by a new HWPT.  CFGI_CD of a
+ * vSID whose device is on another HWPT changes nothing.
+ */
+TEST(unit_hwpt_smmuv3_bad_cd_pointer)
+{
+	char *src, *dst;
+	uint32_t bad, good;
+	struct sctx s;
+
+	sctx_setup(&s);
+	src = (char *)gpage(&s.g, PG_SRC);
+	dst = (char *)gpage(&s.g, PG_DST);
+	arm_map(&s.g, 0, PG_SRC, ARM_PAGE | ARM_RO);
+	arm_map(&s.g, 1, PG_DST, ARM_PAGE);
+	CHECK_OK(vdevice_alloc(s.c.ifd, s.viommu, s.c.dev, VSID, &s.vdev));
+	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
+			    STE_V | STE_S1 | GPA(GMEM_PAGES + 64), 0, &bad));
+	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
+			    STE_V | STE_S1 | GPA(CD_PAGE), 0, &good));
+	CHECK_OK(d_attach(s.c.dfd, bad, NULL));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
+			  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	CHECK_OK(d_attach(s.c.dfd, good, NULL));
+	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK(!memcmp(dst, src, 8));
+	/* On the parent (not a vSTE): CFGI_CD has nothing to re-read. */
+	CHECK_OK(d_attach(s.c.dfd, s.parent, NULL));
+	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
+			  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
+	memset(dst, 0, PG);
+	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_OK);
+	CHECK(!memcmp(dst, src, 8));
+	CHECK_OK(t_destroy(s.c.ifd, bad));
+	CHECK_OK(t_destroy(s.c.ifd, good));
+	uctx_teardown(&s.c);
+}
+
+/* uAPI: RISC-V units make no nested domain of their own (EOPNOTSUPP). */
+TEST(unit_hwpt_riscv_no_nested)
+{
+	struct iommu_hwpt_vtd_s1 s1 = {.pgtbl_addr = GPA(0), .addr_width = 48};
+	uint32_t parent;
+	struct uctx c;
+
+	uctx_setup(&c,
+		   "unit rv0 type=riscv nest\n"
+		   "device vfio0 unit=rv0 bdf=0:3.0 model=dma",
+		   false);
+	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev, c.ioas,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	CHECK_ERRNO(t_hwpt_alloc_data(c.ifd, c.dev, parent, 0, NULL,
+				      IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1)),
+		    EOPNOTSUPP);
+	CHECK_ERRNO(viommu_alloc(c.ifd, c.dev, parent,
+				 IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL),
+		    EOPNOTSUPP);
+	uctx_teardown(&c);
+}
