@@ -111,7 +111,8 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		return PTR_ERR(idev);
 	/* uAPI: a driver without vIOMMUs, or of another type, EOPNOTSUPP. */
 	ops = idev->dev->ops->viommu_driver;
-	if (!ops || !ops->supports(cmd->type)) {
+	if (!ops || !ops->supports(cmd->type) ||
+	    (ops->dev_supports && !ops->dev_supports(idev->dev, cmd->type))) {
 		rc = -EOPNOTSUPP;
 		goto out_put_idev;
 	}
@@ -138,6 +139,7 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	viommu->ictx = ucmd->ictx;
 	viommu->type = cmd->type;
 	viommu->iommu = idev->dev->ops;
+	viommu->dev = idev->dev;
 	INIT_LIST_HEAD(&viommu->vdevs);
 	INIT_LIST_HEAD(&viommu->veventqs);
 	viommu->hwpt = hwpt_paging;
@@ -145,6 +147,7 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 
 	rc = ops->init(viommu, hwpt_paging->common.domain,
 		       user_data.len ? &user_data : NULL);
+	viommu->dev = NULL;
 	if (rc)
 		goto out_put_hwpt;
 	viommu->ops = ops;
@@ -234,7 +237,9 @@ int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		goto out_put_viommu;
 	}
 	/* uAPI: only a device behind the vIOMMU's own IOMMU. */
-	if (viommu->iommu != idev->dev->ops) {
+	if (viommu->iommu != idev->dev->ops ||
+	    (viommu->ops->vdevice_ok &&
+	     !viommu->ops->vdevice_ok(viommu, idev->dev))) {
 		rc = -EINVAL;
 		goto out_put_idev;
 	}

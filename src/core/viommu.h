@@ -43,6 +43,17 @@ struct iommu_viommu_driver {
 	/* Does the driver make vIOMMUs of @type? */
 	bool (*supports)(uint32_t type);
 	/*
+	 * Optional: does the IOMMU behind @dev make vIOMMUs of @type (a
+	 * driver whose instances differ in features)?  NULL: as supports().
+	 */
+	bool (*dev_supports)(struct iommu_dev *dev, uint32_t type);
+	/*
+	 * Optional: may @dev (of this driver) be a vdevice of @viommu, i.e.
+	 * does it sit behind the same IOMMU instance?  NULL: any device.
+	 */
+	bool (*vdevice_ok)(struct iommufd_viommu *viommu,
+			   struct iommu_dev *dev);
+	/*
 	 * Set up @viommu (type, hwpt set) over @parent; @user_data (type =
 	 * the vIOMMU type) may be NULL.  0 or -errno; on error nothing is
 	 * left for destroy.
@@ -76,6 +87,7 @@ struct iommufd_viommu {
 	struct iommufd_ctx *ictx;
 	struct iommufd_hwpt_paging *hwpt;	/* users ref */
 	const struct iommu_dev_ops *iommu;	/* the IOMMU it slices */
+	struct iommu_dev *dev;		/* named at allocation: for init only */
 	const struct iommu_viommu_driver *ops;
 	uint32_t type;
 	struct list_head vdevs;		/* struct iommufd_vdevice */

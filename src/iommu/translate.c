@@ -288,7 +288,9 @@ static int walk_nested(struct xreq *r, struct iommu_udomain *ud, uint64_t iova,
 again:
 	stat_inc(&r->u->n_walks);
 	c.s2_fault = false;
-	ret = pt_walk_mem(ud->fmt, ud->s1_root, iova, s1_read, &c, &w);
+	ret = pt_walk_mem(ud->fmt,
+			  __atomic_load_n(&ud->s1_root, __ATOMIC_ACQUIRE), iova,
+			  s1_read, &c, &w);
 	if (ret) {
 		if (c.s2_fault) {
 			r->rec->flags |= IOMMU_FAULT_F_TABLE;
@@ -302,7 +304,9 @@ again:
 		fault_set(r, IOMMU_FAULT_PERMISSION, 1, w.level, iova);
 		return -EFAULT;
 	}
-	if (!(ud->s1_flags & IOMMU_NESTED_S1_DIRTY) || w.dirty) {
+	if (!(__atomic_load_n(&ud->s1_flags, __ATOMIC_RELAXED) &
+	      IOMMU_NESTED_S1_DIRTY) ||
+	    w.dirty) {
 		perm1 |= IOTLB_PERM_DIRTY_OK;
 	} else if ((access & IOMMU_ACC_WRITE) && (w.prot & PT_PROT_WRITE)) {
 		ret = s1_set_dirty(r, ud, &c, w.pte);

@@ -159,6 +159,17 @@ struct iommu_nested_s1 {
 	const struct pt_format *fmt; /* NULL: the unit's stage-1 format */
 	uint64_t root;		     /* root table, a parent input address */
 	uint32_t flags;		     /* IOMMU_NESTED_S1_* */
+	/*
+	 * The driver's own words, kept with the domain and never read here
+	 * (unit_dev.c: the user's stage-1 configuration).
+	 */
+	uint64_t drv[4];
+	/*
+	 * Optional: called with drv_priv when the domain is freed (ops->free,
+	 * before the grace period), for the driver's own state.
+	 */
+	void (*drv_free)(void *drv_priv);
+	void *drv_priv;
 };
 
 /*
@@ -172,6 +183,28 @@ struct iommu_domain *
 iommu_unit_domain_alloc_nested(struct iommu_unit *u,
 			       struct iommu_domain *parent,
 			       const struct iommu_nested_s1 *s1);
+
+/*
+ * Is @d a NEST_PARENT paging domain that nested domains of @u may sit on
+ * (same unit type, the unit's stage-2 format)?
+ */
+bool iommu_unit_domain_nest_parent_of(struct iommu_domain *d,
+				      const struct iommu_unit *u);
+/*
+ * The stage-1 description a nested domain was made with (root: the current
+ * one), or NULL for any other domain.
+ */
+const struct iommu_nested_s1 *
+iommu_unit_domain_nested_s1(struct iommu_domain *d);
+/*
+ * Point nested domain @d at another stage-1 root and IOMMU_NESTED_S1_*
+ * flags (a guest rewrote its context descriptor and invalidated it): atomic
+ * stores, then the domain's IOTLB entries go (not when nothing changed:
+ * entries cached from the same table stay until invalidated).  0, -EINVAL
+ * (not nested, root misaligned, unknown flag).
+ */
+int iommu_unit_domain_set_s1(struct iommu_domain *d, uint64_t root,
+			     uint32_t flags);
 
 /* Pass-through (iova == phys) and blocking domains; ERR_PTR -ENOMEM. */
 struct iommu_domain *iommu_unit_domain_alloc_identity(struct iommu_unit *u);
@@ -246,6 +279,8 @@ void iommu_unit_flush_and_wait(struct iommu_unit *u,
 /* Invalidate [iova, iova + len) of @d in every unit it was attached to. */
 void iommu_domain_invalidate(struct iommu_domain *d, uint64_t iova,
 			     uint64_t len);
+/* Invalidate every entry of @d (DOMAIN granule) in every unit it was on. */
+void iommu_domain_invalidate_all(struct iommu_domain *d);
 /* Wait until every DMA in flight when called has finished. */
 void iommu_dma_wait(void);
 /*

@@ -113,6 +113,13 @@ void iommu_domain_invalidate(struct iommu_domain *d, uint64_t iova,
 	udomain_invalidate(to_udomain(d), IOMMU_INV_RANGE, iova, len);
 }
 
+void iommu_domain_invalidate_all(struct iommu_domain *d)
+{
+	if (!d || !iommu_domain_is_unit(d))
+		return;
+	udomain_invalidate(to_udomain(d), IOMMU_INV_DOMAIN, 0, 0);
+}
+
 /* --- freeing ------------------------------------------------------------- */
 
 static void udomain_free_rcu(struct rcu_head *head)
@@ -131,6 +138,8 @@ static void udomain_free(struct iommu_domain *d)
 {
 	struct iommu_udomain *ud = to_udomain(d);
 
+	if (ud->kind == UDOM_NESTED && ud->s1.drv_free)
+		ud->s1.drv_free(ud->s1.drv_priv);
 	udomain_invalidate(ud, IOMMU_INV_DOMAIN, 0, 0);
 	iommu_call_rcu(&ud->rcu, udomain_free_rcu);
 }
@@ -416,8 +425,58 @@ iommu_unit_domain_alloc_nested(struct iommu_unit *u,
 	ud->parent = pd;
 	ud->s1_root = s1->root;
 	ud->s1_flags = s1->flags;
+	ud->s1 = *s1;
+	ud->s1.fmt = fmt;
 	set_aperture(&ud->domain, fmt);
 	return &ud->domain;
+}
+
+bool iommu_unit_domain_nest_parent_of(struct iommu_domain *d,
+				      const struct iommu_unit *u)
+{
+	struct iommu_udomain *pd;
+
+	if (!d || !iommu_domain_is_unit(d))
+		return false;
+	pd = to_udomain(d);
+	return pd->kind == UDOM_PAGING &&
+	       (pd->flags & IOMMU_UNIT_DOMAIN_NEST_PARENT) &&
+	       pd->type == u->cfg.type && pd->fmt == u->fmt[1];
+}
+
+const struct iommu_nested_s1 *
+iommu_unit_domain_nested_s1(struct iommu_domain *d)
+{
+	struct iommu_udomain *ud;
+
+	if (!d || !iommu_domain_is_unit(d))
+		return NULL;
+	ud = to_udomain(d);
+	return ud->kind == UDOM_NESTED ? &ud->s1 : NULL;
+}
+
+int iommu_unit_domain_set_s1(struct iommu_domain *d, uint64_t root,
+			     uint32_t flags)
+{
+	struct iommu_udomain *ud;
+
+	if (!d || !iommu_domain_is_unit(d))
+		return -EINVAL;
+	ud = to_udomain(d);
+	if (ud->kind != UDOM_NESTED ||
+	    !IS_ALIGNED(root, 1ull << ud->fmt->root_lg2) ||
+	    (flags & ~(uint32_t)IOMMU_NESTED_S1_DIRTY))
+		return -EINVAL;
+	/* The same table: what was cached from it stays (until invalidated). */
+	if (root == ud->s1.root && flags == ud->s1.flags)
+		return 0;
+	/* The caller serialises changes. */
+	ud->s1.root = root;
+	ud->s1.flags = flags;
+	__atomic_store_n(&ud->s1_flags, flags, __ATOMIC_RELAXED);
+	__atomic_store_n(&ud->s1_root, root, __ATOMIC_RELEASE);
+	udomain_invalidate(ud, IOMMU_INV_DOMAIN, 0, 0);
+	return 0;
 }
 
 struct iommu_domain *iommu_unit_domain_alloc_identity(struct iommu_unit *u)

@@ -111,8 +111,9 @@ struct iommu_udomain {
 	const struct pt_format *fmt;  /* PAGING: pt->fmt; NESTED: stage 1 */
 	struct pt_table *pt;	      /* PAGING */
 	struct iommu_udomain *parent; /* NESTED: the stage-2 domain */
-	uint64_t s1_root;	      /* NESTED */
-	uint32_t s1_flags;	      /* NESTED: IOMMU_NESTED_S1_* */
+	uint64_t s1_root;	      /* NESTED (atomic: a new CD may move it) */
+	uint32_t s1_flags;	      /* NESTED: IOMMU_NESTED_S1_* (atomic) */
+	struct iommu_nested_s1 s1;    /* NESTED: as allocated (drv words) */
 	uint64_t units;		      /* bit n: attached to unit index n */
 	bool dying;		      /* tables freed at once (final free) */
 	struct rcu_head rcu;

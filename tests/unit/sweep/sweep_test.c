@@ -28,6 +28,7 @@
  */
 #include "harness.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -803,6 +804,154 @@ static void scn_viommu(struct sweep *s)
 	STEP(s, do_destroy(s->fd, va.out_viommu_id));
 }
 
+/*
+ * Nested HWPTs on software IOMMU units (UIOMMU_DEVICES of the test): a
+ * VT-d first-stage HWPT with its invalidation and dirty tracking on the
+ * parent, then an SMMUv3 vIOMMU, vdevice, vSTE HWPT and guest commands.
+ * The guest's tables live in unit_guest (16 pages at GUEST_GPA).
+ */
+#define GUEST_PAGES 16
+#define GUEST_GPA (1ull << 30)
+static uint64_t *unit_guest;
+
+static uint64_t *guest_page(unsigned int pg)
+{
+	return unit_guest + pg * 512;
+}
+
+/* A 4-level table at page 0 mapping IOVA 0x200000 + n * 4K -> page 8 + n. */
+static void guest_tables(uint64_t table, uint64_t leaf)
+{
+	memset(unit_guest, 0, GUEST_PAGES * 4096);
+	guest_page(0)[0] = (GUEST_GPA + 1 * 4096) | table;
+	guest_page(1)[0] = (GUEST_GPA + 2 * 4096) | table;
+	guest_page(2)[1] = (GUEST_GPA + 3 * 4096) | table;
+	guest_page(3)[0] = (GUEST_GPA + 8 * 4096) | leaf;
+	guest_page(3)[1] = (GUEST_GPA + 9 * 4096) | leaf;
+	/* SMMUv3 CD 0 at page 4: T0SZ 16, V, AA64, ASID 5, TTB0 page 0. */
+	guest_page(4)[0] = 16 | (1ull << 31) | (1ull << 41) | (5ull << 48);
+	guest_page(4)[1] = GUEST_GPA;
+}
+
+static int do_bind(int dfd, int ifd, uint32_t *devid)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind),
+						 .iommufd = ifd };
+	int rc = uiommu_ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+
+	if (!rc)
+		*devid = bind.out_devid;
+	return rc;
+}
+
+static int do_attach(int dfd, uint32_t pt_id)
+{
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at),
+						    .pt_id = pt_id };
+
+	return uiommu_ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+}
+
+static int do_invalidate(struct sweep *s, uint32_t id, uint32_t type,
+			 void *reqs, uint32_t len, uint32_t num)
+{
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = id,
+		.data_uptr = (uintptr_t)reqs,
+		.data_type = type,
+		.entry_len = len,
+		.entry_num = num,
+	};
+
+	return uiommu_ioctl(s->fd, IOMMU_HWPT_INVALIDATE, &cmd);
+}
+
+static void scn_unit_nested(struct sweep *s)
+{
+	struct iommu_hwpt_vtd_s1 vtd = { .pgtbl_addr = GUEST_GPA,
+					 .addr_width = 48 };
+	struct iommu_hwpt_vtd_s1_invalidate vinv = { .addr = 0x200000,
+						     .npages = 2 };
+	struct iommu_hwpt_set_dirty_tracking track = {
+		.size = sizeof(track),
+		.flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE };
+	struct iommu_hwpt_get_dirty_bitmap get = {
+		.size = sizeof(get),
+		.iova = GUEST_GPA,
+		.length = GUEST_PAGES * 4096,
+		.page_size = 4096,
+	};
+	struct iommu_viommu_alloc va = { .size = sizeof(va),
+					 .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3 };
+	struct iommu_vdevice_alloc vd = { .size = sizeof(vd), .virt_id = 0x33 };
+	struct iommu_hwpt_arm_smmuv3 ste = {
+		{ htole64(1 | (5ull << 1) | (GUEST_GPA + 4 * 4096)), 0 }
+	};
+	uint64_t cmds[3][2] = {
+		{ 0x12 | (5ull << 48), 0x201000 },	/* TLBI_NH_VA */
+		{ 0x05 | (0x33ull << 32), 1 },		/* CFGI_CD */
+		{ 0x11 | (5ull << 48), 0 },		/* TLBI_NH_ASID */
+	};
+	uint64_t bits = 0;
+	uint32_t dev0, dev1, parent, nested, sparent, vste;
+	int d0 = -1, d1 = -1;
+
+	/* VT-d first stage: P, RW, US. */
+	guest_tables(0x7, 0x7);
+	get.data = (uintptr_t)&bits;
+	STEP(s, do_open_iommufd(s));
+	STEP(s, do_ioas_alloc(s, &s->ioas));
+	STEP(s, do_dev_open(s, &d0));
+	STEP(s, do_bind(d0, s->fd, &dev0));
+	STEP(s, do_map(s->fd, s->ioas, unit_guest, GUEST_PAGES * 4096,
+		       GUEST_GPA, true));
+	STEP(s, do_hwpt_alloc(s, dev0, s->ioas,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT |
+				      IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+			      0, IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
+	STEP(s, do_hwpt_alloc(s, dev0, parent, 0, 0, IOMMU_HWPT_DATA_VTD_S1,
+			      &vtd, sizeof(vtd), &nested));
+	STEP(s, do_attach(d0, nested));
+	track.hwpt_id = parent;
+	STEP(s, uiommu_ioctl(s->fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &track));
+	STEP(s, do_dma(d0, 0x200000, 0x201000, 64));
+	STEP(s, do_invalidate(s, nested, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+			      &vinv, sizeof(vinv), 1));
+	get.hwpt_id = parent;
+	STEP(s, uiommu_ioctl(s->fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &get));
+	CHECK_EQ(bits, (1u << 9) | (1u << 3));
+	STEP(s, do_attach(d0, parent));
+	STEP(s, do_destroy(s->fd, nested));
+
+	/* SMMUv3: the same tables as Arm stage 1 (table 0b11; AF, AP[1]). */
+	guest_tables(0x3, 0x3 | (1ull << 10) | (1ull << 6));
+	STEP(s, d1 = uiommu_open("/dev/vfio/devices/vfio1", O_RDWR));
+	sweep_add_fd(s, d1);
+	STEP(s, do_bind(d1, s->fd, &dev1));
+	STEP(s, do_hwpt_alloc(s, dev1, s->ioas, IOMMU_HWPT_ALLOC_NEST_PARENT,
+			      0, IOMMU_HWPT_DATA_NONE, NULL, 0, &sparent));
+	va.dev_id = dev1;
+	va.hwpt_id = sparent;
+	STEP(s, uiommu_ioctl(s->fd, IOMMU_VIOMMU_ALLOC, &va));
+	vd.viommu_id = va.out_viommu_id;
+	vd.dev_id = dev1;
+	STEP(s, uiommu_ioctl(s->fd, IOMMU_VDEVICE_ALLOC, &vd));
+	STEP(s, do_hwpt_alloc(s, dev1, va.out_viommu_id, 0, 0,
+			      IOMMU_HWPT_DATA_ARM_SMMUV3, &ste, sizeof(ste),
+			      &vste));
+	STEP(s, do_attach(d1, vste));
+	STEP(s, do_dma(d1, 0x200000, 0x201000, 64));
+	STEP(s, do_invalidate(s, va.out_viommu_id,
+			      IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, cmds,
+			      16, 3));
+	STEP(s, do_dma(d1, 0x200000, 0x201000, 64));
+	STEP(s, do_attach(d1, sparent));
+	STEP(s, do_destroy(s->fd, vste));
+	STEP(s, do_destroy(s->fd, vd.out_vdevice_id));
+	STEP(s, do_destroy(s->fd, va.out_viommu_id));
+}
+
 static void scn_vfio_compat(struct sweep *s)
 {
 	struct iommu_vfio_ioas set = { .size = sizeof(set),
@@ -1279,6 +1428,29 @@ TEST_TIMEOUT(sweep_vfio_ring, 300)
 TEST_TIMEOUT(sweep_viommu, 300)
 {
 	sweep("viommu", scn_viommu);
+}
+
+TEST_TIMEOUT(sweep_unit_nested, 300)
+{
+	CHECK_OK(setenv("UIOMMU_DEVICES",
+			"unit vtd0 type=vtd aw=48 nest dirty\n"
+			"unit smmu0 type=smmuv3 nest\n"
+			"device vfio0 unit=vtd0 bdf=0:3.0 model=dma\n"
+			"device vfio1 unit=smmu0 bdf=0:4.0 model=dma",
+			1));
+	unit_guest = mmap(NULL, GUEST_PAGES * 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(unit_guest != MAP_FAILED);
+	/* Declare the devices here, once: the runs fork from this state. */
+	for (unsigned int i = 0; i < 2; i++) {
+		int fd = uiommu_open(i ? "/dev/vfio/devices/vfio1" :
+					 "/dev/vfio/devices/vfio0",
+				     O_RDWR);
+
+		CHECK(fd >= 0);
+		CHECK_OK(uiommu_close(fd));
+	}
+	sweep("unit_nested", scn_unit_nested);
 }
 
 TEST_TIMEOUT(sweep_vfio_compat, 300)
