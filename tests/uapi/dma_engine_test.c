@@ -46,54 +46,21 @@
 	"unit vtd0 type=vtd pasid=20 pri; "                                  \
 	"device vfio0 unit=vtd0 bdf=0:3.0 pasid=4 pri"
 
-static bool lib(void)
-{
-	return !strcmp(t_frontend(), "lib");
-}
-
-static ssize_t d_pread(int fd, void *buf, size_t n, off_t off)
-{
-	ssize_t r;
-
-	if (!lib())
-		return pread(fd, buf, n, off);
-	r = uiommu_pread(fd, buf, n, off);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return r;
-}
-
-static ssize_t d_pwrite(int fd, const void *buf, size_t n, off_t off)
-{
-	ssize_t r;
-
-	if (!lib())
-		return pwrite(fd, buf, n, off);
-	r = uiommu_pwrite(fd, buf, n, off);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return r;
-}
-
 static void w64(int dfd, uint64_t off, uint64_t v)
 {
-	CHECK_EQ(d_pwrite(dfd, &v, 8, off), 8);
+	CHECK_EQ(t_pwrite(dfd, &v, 8, off), 8);
 }
 
 static void w32(int dfd, uint64_t off, uint32_t v)
 {
-	CHECK_EQ(d_pwrite(dfd, &v, 4, off), 4);
+	CHECK_EQ(t_pwrite(dfd, &v, 4, off), 4);
 }
 
 static uint64_t r64(int dfd, uint64_t off)
 {
 	uint64_t v = 0;
 
-	CHECK_EQ(d_pread(dfd, &v, 8, off), 8);
+	CHECK_EQ(t_pread(dfd, &v, 8, off), 8);
 	return v;
 }
 
@@ -101,7 +68,7 @@ static uint32_t r32(int dfd, uint64_t off)
 {
 	uint32_t v = 0;
 
-	CHECK_EQ(d_pread(dfd, &v, 4, off), 4);
+	CHECK_EQ(t_pread(dfd, &v, 4, off), 4);
 	return v;
 }
 
@@ -117,13 +84,6 @@ static int d_attach_pasid(int dfd, uint32_t pasid, uint32_t pt_id)
 		at.pasid = pasid;
 	}
 	return t_ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
-}
-
-static int d_detach(int dfd)
-{
-	struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
-
-	return t_ioctl(dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt);
 }
 
 static int set_msi(int dfd, int32_t efd)
@@ -462,7 +422,7 @@ TEST(dma_ring_faults_touch_nothing_past)
 	CHECK_EQ(d[3]->fault_addr, IOVA_SRC + 2 * ps);
 	CHECK_EQ(dst[0], 0);
 	/* Detached: blocked, before any byte moves. */
-	CHECK_OK(d_detach(c.dfd));
+	CHECK_OK(t_dev_detach(c.dfd));
 	w64(c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING);
 	kick(&c);
 	wait_irq(&c);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <linux/vfio.h>
 #include <uiommu/uiommu.h>
 
 #include "uapi.h"
@@ -93,6 +94,51 @@ int t_munmap(void *addr, size_t len)
 int t_close(int fd)
 {
 	return lib_mode() ? ret_errno(uiommu_close(fd)) : close(fd);
+}
+
+ssize_t t_pread(int fd, void *buf, size_t n, off_t off)
+{
+	return lib_mode() ? ret_errno(uiommu_pread(fd, buf, n, off)) :
+			    pread(fd, buf, n, off);
+}
+
+ssize_t t_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	return lib_mode() ? ret_errno(uiommu_pwrite(fd, buf, n, off)) :
+			    pwrite(fd, buf, n, off);
+}
+
+int t_dev_bind(int dfd, int ifd, uint32_t *devid)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = ifd,
+	};
+	int rc = t_ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+
+	if (!rc && devid)
+		*devid = bind.out_devid;
+	return rc;
+}
+
+int t_dev_attach(int dfd, uint32_t pt_id, uint32_t *out)
+{
+	struct vfio_device_attach_iommufd_pt at = {
+		.argsz = sizeof(at),
+		.pt_id = pt_id,
+	};
+	int rc = t_ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+
+	if (!rc && out)
+		*out = at.pt_id;
+	return rc;
+}
+
+int t_dev_detach(int dfd)
+{
+	struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
+
+	return t_ioctl(dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt);
 }
 
 int t_ioas_alloc(int fd, uint32_t *ioas_id)

@@ -35,6 +35,14 @@ int t_close(int fd);
 /* mmap()/munmap() through the front end (uiommu_mmap/uiommu_munmap). */
 void *t_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int t_munmap(void *addr, size_t len);
+/* pread/pwrite of a device fd (its VFIO regions), either front end. */
+ssize_t t_pread(int fd, void *buf, size_t n, off_t off);
+ssize_t t_pwrite(int fd, const void *buf, size_t n, off_t off);
+/* VFIO_DEVICE_BIND_IOMMUFD / ATTACH_IOMMUFD_PT / DETACH_IOMMUFD_PT;
+ * NULL outputs are skipped. */
+int t_dev_bind(int dfd, int ifd, uint32_t *devid);
+int t_dev_attach(int dfd, uint32_t pt_id, uint32_t *out);
+int t_dev_detach(int dfd);
 /* "lib" or "shim" */
 const char *t_frontend(void);
 

@@ -35,75 +35,16 @@
 #define DEV1 "/dev/vfio/devices/vfio1"
 #define PG 4096ull
 
-static bool lib(void)
-{
-	return !strcmp(t_frontend(), "lib");
-}
-
-static ssize_t d_pread(int fd, void *buf, size_t n, off_t off)
-{
-	ssize_t r;
-
-	if (!lib())
-		return pread(fd, buf, n, off);
-	r = uiommu_pread(fd, buf, n, off);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return r;
-}
-
-static ssize_t d_pwrite(int fd, const void *buf, size_t n, off_t off)
-{
-	ssize_t r;
-
-	if (!lib())
-		return pwrite(fd, buf, n, off);
-	r = uiommu_pwrite(fd, buf, n, off);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return r;
-}
-
-static int d_bind(int dfd, int ifd, uint32_t *devid)
-{
-	struct vfio_device_bind_iommufd bind = {
-	    .argsz = sizeof(bind),
-	    .iommufd = ifd,
-	};
-	int rc = t_ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-
-	if (!rc && devid)
-		*devid = bind.out_devid;
-	return rc;
-}
-
-static int d_attach(int dfd, uint32_t pt_id, uint32_t *out)
-{
-	struct vfio_device_attach_iommufd_pt at = {
-	    .argsz = sizeof(at),
-	    .pt_id = pt_id,
-	};
-	int rc = t_ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
-
-	if (!rc && out)
-		*out = at.pt_id;
-	return rc;
-}
-
 static void reg_write(int dfd, uint64_t off, uint64_t v)
 {
-	CHECK_EQ(d_pwrite(dfd, &v, 8, off), 8);
+	CHECK_EQ(t_pwrite(dfd, &v, 8, off), 8);
 }
 
 static uint64_t reg_read(int dfd, uint64_t off)
 {
 	uint64_t v = 0;
 
-	CHECK_EQ(d_pread(dfd, &v, 8, off), 8);
+	CHECK_EQ(t_pread(dfd, &v, 8, off), 8);
 	return v;
 }
 
@@ -115,8 +56,8 @@ static uint32_t dma_copy(int dfd, uint64_t src, uint64_t dst, uint64_t len)
 	reg_write(dfd, EMU_DMA_REG_SRC, src);
 	reg_write(dfd, EMU_DMA_REG_DST, dst);
 	reg_write(dfd, EMU_DMA_REG_LEN, len);
-	CHECK_EQ(d_pwrite(dfd, &cmd, 4, EMU_DMA_REG_CMD), 4);
-	CHECK_EQ(d_pread(dfd, &st, 4, EMU_DMA_REG_STATUS), 4);
+	CHECK_EQ(t_pwrite(dfd, &cmd, 4, EMU_DMA_REG_CMD), 4);
+	CHECK_EQ(t_pread(dfd, &st, 4, EMU_DMA_REG_STATUS), 4);
 	return st;
 }
 
@@ -136,12 +77,12 @@ static void uctx_setup(struct uctx *c, const char *devices, bool two)
 	CHECK_OK(t_ioas_alloc(c->ifd, &c->ioas));
 	c->dfd = t_open(DEV0, O_RDWR);
 	CHECK_OK(c->dfd);
-	CHECK_OK(d_bind(c->dfd, c->ifd, &c->dev));
+	CHECK_OK(t_dev_bind(c->dfd, c->ifd, &c->dev));
 	c->dfd1 = -1;
 	if (two) {
 		c->dfd1 = t_open(DEV1, O_RDWR);
 		CHECK_OK(c->dfd1);
-		CHECK_OK(d_bind(c->dfd1, c->ifd, &c->dev1));
+		CHECK_OK(t_dev_bind(c->dfd1, c->ifd, &c->dev1));
 	}
 }
 
@@ -208,7 +149,7 @@ static void paging_one(const char *type, const char *flags, size_t g)
 	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev, c.ioas, 0, &hwpt));
 	/* Not attached: blocked. */
 	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 64), DMA_FAULT);
-	CHECK_OK(d_attach(c.dfd, hwpt, &out));
+	CHECK_OK(t_dev_attach(c.dfd, hwpt, &out));
 	CHECK_EQ(out, hwpt);
 	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC + 16, IOVA_DST + 8, g + 64), DMA_OK);
 	CHECK(!memcmp(dst + 8, src + 16, g + 64));
@@ -223,7 +164,7 @@ static void paging_one(const char *type, const char *flags, size_t g)
 	CHECK(!memcmp(dst, src, 32));
 	/* Replace by another paging HWPT of the same IOAS. */
 	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev, c.ioas, 0, &hwpt2));
-	CHECK_OK(d_attach(c.dfd, hwpt2, NULL));
+	CHECK_OK(t_dev_attach(c.dfd, hwpt2, NULL));
 	CHECK_ERRNO(t_destroy(c.ifd, hwpt2), EBUSY);
 	CHECK_OK(t_destroy(c.ifd, hwpt));
 	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST + g, 32), DMA_OK);
@@ -270,7 +211,7 @@ static void big_granule(const char *flags)
 	unit_decl(decl, sizeof(decl), "smmuv3", flags);
 	uctx_setup(&c, decl, false);
 	CHECK_ERRNO(t_hwpt_alloc(c.ifd, c.dev, c.ioas, 0, NULL), EINVAL);
-	CHECK_ERRNO(d_attach(c.dfd, c.ioas, NULL), EINVAL);
+	CHECK_ERRNO(t_dev_attach(c.dfd, c.ioas, NULL), EINVAL);
 	uctx_teardown(&c);
 }
 
@@ -333,7 +274,7 @@ static void dirty_one_type(unsigned int t)
 					  DIRTY_BASE + i * PG));
 	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev, c.ioas,
 			      IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hwpt));
-	CHECK_OK(d_attach(c.dfd, hwpt, NULL));
+	CHECK_OK(t_dev_attach(c.dfd, hwpt, NULL));
 	/* uAPI: reading the bitmap with tracking off: EINVAL. */
 	CHECK_ERRNO(get_dirty(c.ifd, hwpt, DIRTY_BASE, 8, 0, &bits), EINVAL);
 	/* Writes before tracking starts leave no trace. */
@@ -494,7 +435,7 @@ TEST(unit_hwpt_vtd_nested_alloc_errors)
 	/* uAPI: the parent must be a user-made NEST_PARENT paging HWPT. */
 	CHECK_ERRNO(vtd_s1_alloc(c.ifd, c.dev, plain, GPA(0), 48, 0, NULL),
 		    EINVAL);
-	CHECK_OK(d_attach(c.dfd1, c.ioas, &auto_id));
+	CHECK_OK(t_dev_attach(c.dfd1, c.ioas, &auto_id));
 	CHECK_ERRNO(vtd_s1_alloc(c.ifd, c.dev, auto_id, GPA(0), 48, 0, NULL),
 		    EINVAL);
 	CHECK_ERRNO(vtd_s1_alloc(c.ifd, c.dev, 9999, GPA(0), 48, 0, NULL),
@@ -583,13 +524,13 @@ TEST(unit_hwpt_vtd_nested_alloc_errors)
 		    {48, IOMMU_VTD_S1_EAFE},
 		};
 
-		CHECK_OK(d_attach(c.dfd, plain, NULL));
+		CHECK_OK(t_dev_attach(c.dfd, plain, NULL));
 		for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]);
 		     i++) {
 			CHECK_OK(vtd_s1_alloc(c.ifd, c.dev, parent, GPA(0),
 					      bad[i].aw, bad[i].flags,
 					      &nested));
-			CHECK_ERRNO(d_attach(c.dfd, nested, NULL), EINVAL);
+			CHECK_ERRNO(t_dev_attach(c.dfd, nested, NULL), EINVAL);
 			CHECK_OK(t_destroy(c.ifd, nested));
 		}
 		/* Still on the paging HWPT. */
@@ -597,8 +538,8 @@ TEST(unit_hwpt_vtd_nested_alloc_errors)
 		/* WPE alone needs nothing. */
 		CHECK_OK(vtd_s1_alloc(c.ifd, c.dev, parent, GPA(0), 48,
 				      IOMMU_VTD_S1_WPE, &nested));
-		CHECK_OK(d_attach(c.dfd, nested, NULL));
-		CHECK_OK(d_attach(c.dfd, plain, NULL));
+		CHECK_OK(t_dev_attach(c.dfd, nested, NULL));
+		CHECK_OK(t_dev_attach(c.dfd, plain, NULL));
 		CHECK_OK(t_destroy(c.ifd, nested));
 	}
 	uctx_teardown(&c);
@@ -618,12 +559,12 @@ TEST(unit_hwpt_vtd_nested_features)
 			      IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
 	CHECK_OK(vtd_s1_alloc(c.ifd, c.dev, parent, GPA(0), 57,
 			      IOMMU_VTD_S1_SRE | IOMMU_VTD_S1_WPE, &nested));
-	CHECK_OK(d_attach(c.dfd, nested, NULL));
-	CHECK_OK(d_attach(c.dfd, parent, NULL));
+	CHECK_OK(t_dev_attach(c.dfd, nested, NULL));
+	CHECK_OK(t_dev_attach(c.dfd, parent, NULL));
 	CHECK_OK(t_destroy(c.ifd, nested));
 	CHECK_OK(vtd_s1_alloc(c.ifd, c.dev, parent, GPA(0), 48, 0, &nested));
-	CHECK_OK(d_attach(c.dfd, nested, NULL));
-	CHECK_OK(d_attach(c.dfd, parent, NULL));
+	CHECK_OK(t_dev_attach(c.dfd, nested, NULL));
+	CHECK_OK(t_dev_attach(c.dfd, parent, NULL));
 	CHECK_OK(t_destroy(c.ifd, nested));
 	uctx_teardown(&c);
 }
@@ -662,7 +603,7 @@ static void nctx_setup(struct nctx *n, const char *decl)
 			      IOMMU_HWPT_ALLOC_NEST_PARENT, &n->parent));
 	CHECK_OK(vtd_s1_alloc(n->c.ifd, n->c.dev, n->parent, GPA(0), 48, 0,
 			      &n->nested));
-	CHECK_OK(d_attach(n->c.dfd, n->nested, NULL));
+	CHECK_OK(t_dev_attach(n->c.dfd, n->nested, NULL));
 }
 
 TEST(unit_hwpt_vtd_nested_dma)
@@ -963,7 +904,7 @@ TEST(unit_hwpt_vtd_nested_dirty_parent)
 			      &n.parent));
 	CHECK_OK(
 	    vtd_s1_alloc(c->ifd, c->dev, n.parent, GPA(0), 48, 0, &n.nested));
-	CHECK_OK(d_attach(c->dfd, n.nested, NULL));
+	CHECK_OK(t_dev_attach(c->dfd, n.nested, NULL));
 	guest_map(&n.g, 0, PG_SRC, FS_P | FS_US);
 	guest_map(&n.g, 1, PG_DST, FS_P | FS_RW | FS_US);
 	CHECK_OK(set_dirty(c->ifd, n.parent, true));
@@ -1292,25 +1233,25 @@ TEST(unit_hwpt_smmuv3_nested_dma)
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
 			    STE_V | STE_S1 | GPA(CD_PAGE), 0, &s1));
 	/* uAPI: a translating vSTE needs the device's vSID: ENOENT. */
-	CHECK_ERRNO(d_attach(s.c.dfd, s1, NULL), ENOENT);
+	CHECK_ERRNO(t_dev_attach(s.c.dfd, s1, NULL), ENOENT);
 	/* Abort and bypass vSTEs attach without one. */
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu, STE_V | STE_ABORT, 0,
 			    &abort_id));
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu, STE_V | STE_BYPASS, 0,
 			    &bypass));
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu, 0, 0, &invalid));
-	CHECK_OK(d_attach(s.c.dfd, abort_id, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, abort_id, NULL));
 	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_FAULT);
-	CHECK_OK(d_attach(s.c.dfd, invalid, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, invalid, NULL));
 	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_FAULT);
 	/* Bypass: stage 2 only, device addresses are IPAs. */
-	CHECK_OK(d_attach(s.c.dfd, bypass, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, bypass, NULL));
 	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST) + 8, 16), DMA_OK);
 	CHECK(!memcmp(dst + 8, src, 16));
 	memset(dst, 0, PG);
 
 	CHECK_OK(vdevice_alloc(s.c.ifd, s.viommu, s.c.dev, VSID, &s.vdev));
-	CHECK_OK(d_attach(s.c.dfd, s1, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, s1, NULL));
 	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA + 8, S1_IOVA + PG + 24, 256),
 		 DMA_OK);
 	CHECK(!memcmp(dst + 24, src + 8, 256));
@@ -1360,7 +1301,7 @@ TEST(unit_hwpt_smmuv3_nested_dma)
 	/* Held: the vSTE HWPT by the device, the vIOMMU by HWPTs/vdevice. */
 	CHECK_ERRNO(t_destroy(s.c.ifd, s1), EBUSY);
 	CHECK_ERRNO(t_destroy(s.c.ifd, s.viommu), EBUSY);
-	CHECK_OK(d_attach(s.c.dfd, bypass, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, bypass, NULL));
 	CHECK_OK(t_destroy(s.c.ifd, s1));
 	CHECK_OK(t_destroy(s.c.ifd, abort_id));
 	CHECK_OK(t_destroy(s.c.ifd, invalid));
@@ -1384,29 +1325,29 @@ TEST(unit_hwpt_smmuv3_cd_formats)
 	CHECK_OK(vste_alloc(
 	    s.c.ifd, s.c.dev, s.viommu,
 	    STE_V | STE_S1 | GPA(12) | (2ull << 4) | (8ull << 59), 2, &id));
-	CHECK_OK(d_attach(s.c.dfd, id, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, id, NULL));
 	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 64), DMA_OK);
 	CHECK(!memcmp(dst, src, 64));
-	CHECK_OK(d_attach(s.c.dfd, s.parent, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, s.parent, NULL));
 	CHECK_OK(t_destroy(s.c.ifd, id));
 	/* With substreams, S1DSS=bypass: requests without one use stage 2. */
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
 			    STE_V | STE_S1 | GPA(CD_PAGE) | (4ull << 59), 1,
 			    &id));
-	CHECK_OK(d_attach(s.c.dfd, id, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, id, NULL));
 	memset(dst, 0, PG);
 	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 64), DMA_OK);
 	CHECK(!memcmp(dst, src, 64));
-	CHECK_OK(d_attach(s.c.dfd, s.parent, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, s.parent, NULL));
 	CHECK_OK(t_destroy(s.c.ifd, id));
 	/* S1DSS=terminate: they fault. */
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
 			    STE_V | STE_S1 | GPA(CD_PAGE) | (4ull << 59), 0,
 			    &id));
-	CHECK_OK(d_attach(s.c.dfd, id, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, id, NULL));
 	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 64), DMA_FAULT);
 	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 64), DMA_FAULT);
-	CHECK_OK(d_attach(s.c.dfd, s.parent, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, s.parent, NULL));
 	CHECK_OK(t_destroy(s.c.ifd, id));
 	uctx_teardown(&s.c);
 }
@@ -1426,7 +1367,7 @@ TEST(unit_hwpt_smmuv3_stale_until_tlbi)
 	CHECK_OK(vdevice_alloc(s.c.ifd, s.viommu, s.c.dev, VSID, &s.vdev));
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
 			    STE_V | STE_S1 | GPA(CD_PAGE), 0, &s1));
-	CHECK_OK(d_attach(s.c.dfd, s1, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, s1, NULL));
 
 	/* Each TLBI form: stale before, the new page after. */
 	static const struct {
@@ -1669,7 +1610,7 @@ TEST(unit_hwpt_smmuv3_nested_httu)
 	/* Without HD the unit leaves the guest's leaves alone. */
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
 			    STE_V | STE_S1 | GPA(CD_PAGE), 0, &s1));
-	CHECK_OK(d_attach(s.c.dfd, s1, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, s1, NULL));
 	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + 2 * PG, 8), DMA_OK);
 	CHECK(gpage(&s.g, 3)[2] & ARM_RO);
 	/* HD (and HA) in CD 0, picked up by CFGI_CD. */
@@ -1689,7 +1630,7 @@ TEST(unit_hwpt_smmuv3_nested_httu)
 			  S1_IOVA + PG));
 	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK_EQ(gpage(&s.g, 3)[1] & (ARM_RO | dbm), dbm);
-	CHECK_OK(d_attach(s.c.dfd, s.parent, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, s.parent, NULL));
 	CHECK_OK(t_destroy(s.c.ifd, s1));
 	uctx_teardown(&s.c);
 }
@@ -1716,16 +1657,16 @@ TEST(unit_hwpt_smmuv3_bad_cd_pointer)
 			    STE_V | STE_S1 | GPA(GMEM_PAGES + 64), 0, &bad));
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
 			    STE_V | STE_S1 | GPA(CD_PAGE), 0, &good));
-	CHECK_OK(d_attach(s.c.dfd, bad, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, bad, NULL));
 	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
 	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
 			  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
 	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
-	CHECK_OK(d_attach(s.c.dfd, good, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, good, NULL));
 	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK(!memcmp(dst, src, 8));
 	/* On the parent (not a vSTE): CFGI_CD has nothing to re-read. */
-	CHECK_OK(d_attach(s.c.dfd, s.parent, NULL));
+	CHECK_OK(t_dev_attach(s.c.dfd, s.parent, NULL));
 	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
 			  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
 	memset(dst, 0, PG);

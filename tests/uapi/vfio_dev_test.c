@@ -36,72 +36,6 @@
 #define VTD_FS4_LAST ((1ull << 47) - 1)
 #define REGION_OFF(i) ((uint64_t)(i) << 40)
 
-static bool lib(void)
-{
-	return !strcmp(t_frontend(), "lib");
-}
-
-static ssize_t d_pread(int fd, void *buf, size_t n, off_t off)
-{
-	ssize_t r;
-
-	if (!lib())
-		return pread(fd, buf, n, off);
-	r = uiommu_pread(fd, buf, n, off);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return r;
-}
-
-static ssize_t d_pwrite(int fd, const void *buf, size_t n, off_t off)
-{
-	ssize_t r;
-
-	if (!lib())
-		return pwrite(fd, buf, n, off);
-	r = uiommu_pwrite(fd, buf, n, off);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return r;
-}
-
-static int d_bind(int dfd, int ifd, uint32_t *devid)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = ifd,
-	};
-	int rc = t_ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-
-	if (!rc && devid)
-		*devid = bind.out_devid;
-	return rc;
-}
-
-static int d_attach(int dfd, uint32_t pt_id, uint32_t *out)
-{
-	struct vfio_device_attach_iommufd_pt at = {
-		.argsz = sizeof(at),
-		.pt_id = pt_id,
-	};
-	int rc = t_ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
-
-	if (!rc && out)
-		*out = at.pt_id;
-	return rc;
-}
-
-static int d_detach(int dfd)
-{
-	struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
-
-	return t_ioctl(dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt);
-}
-
 static int ranges(int ifd, uint32_t ioas, struct iommu_iova_range *r,
 		  uint32_t *n)
 {
@@ -129,7 +63,7 @@ static void dctx_setup(struct dctx *c)
 	CHECK_OK(t_ioas_alloc(c->ifd, &c->ioas));
 	c->dfd = t_open(DEV0, O_RDWR);
 	CHECK_OK(c->dfd);
-	CHECK_OK(d_bind(c->dfd, c->ifd, &c->devid));
+	CHECK_OK(t_dev_bind(c->dfd, c->ifd, &c->devid));
 }
 
 static void dctx_teardown(struct dctx *c)
@@ -160,10 +94,10 @@ TEST(vfio_dev_unbound_is_einval)
 	/* uAPI: every ioctl but BIND (and I/O) is EINVAL on an unbound fd. */
 	CHECK_ERRNO(t_ioctl(fd, VFIO_DEVICE_GET_INFO, &info), EINVAL);
 	CHECK_ERRNO(t_ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &ri), EINVAL);
-	CHECK_ERRNO(d_attach(fd, 1, NULL), EINVAL);
-	CHECK_ERRNO(d_detach(fd), EINVAL);
+	CHECK_ERRNO(t_dev_attach(fd, 1, NULL), EINVAL);
+	CHECK_ERRNO(t_dev_detach(fd), EINVAL);
 	CHECK_ERRNO(t_ioctl(fd, VFIO_DEVICE_RESET, NULL), EINVAL);
-	CHECK_ERRNO(d_pread(fd, &v, 4, 0), EINVAL);
+	CHECK_ERRNO(t_pread(fd, &v, 4, 0), EINVAL);
 	CHECK_OK(t_close(fd));
 }
 
@@ -196,19 +130,19 @@ TEST(vfio_dev_bind_rules)
 	bind.flags = 0;
 	bind.argsz = 8;
 	CHECK_ERRNO(t_ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind), EINVAL);
-	CHECK_OK(d_bind(dfd, ifd, &devid));
+	CHECK_OK(t_dev_bind(dfd, ifd, &devid));
 	CHECK(devid != 0);
 	/* uAPI: binding twice, or through a second fd, is EINVAL. */
-	CHECK_ERRNO(d_bind(dfd, ifd, NULL), EINVAL);
+	CHECK_ERRNO(t_dev_bind(dfd, ifd, NULL), EINVAL);
 	d2 = t_open(DEV0, O_RDWR);
 	CHECK_OK(d2);
-	CHECK_ERRNO(d_bind(d2, ifd, NULL), EINVAL);
+	CHECK_ERRNO(t_dev_bind(d2, ifd, NULL), EINVAL);
 	/* uAPI: the device object is busy while bound. */
 	CHECK_ERRNO(t_destroy(ifd, devid), EBUSY);
 	/* uAPI: closing the device fd unbinds. */
 	CHECK_OK(t_close(dfd));
 	CHECK_ERRNO(t_destroy(ifd, devid), ENOENT);
-	CHECK_OK(d_bind(d2, ifd, &devid2));
+	CHECK_OK(t_dev_bind(d2, ifd, &devid2));
 	CHECK_OK(t_close(d2));
 	CHECK_OK(t_close(ifd));
 }
@@ -228,16 +162,16 @@ TEST(vfio_dev_bind_other_context_group)
 	d1 = t_open("/dev/vfio/devices/vfio1", O_RDWR);
 	CHECK_OK(d0);
 	CHECK_OK(d1);
-	CHECK_OK(d_bind(d0, a, NULL));
+	CHECK_OK(t_dev_bind(d0, a, NULL));
 	/* uAPI: a group is owned by one context at a time. */
-	CHECK_ERRNO(d_bind(d1, b, NULL), EBUSY);
-	CHECK_OK(d_bind(d1, a, NULL));
+	CHECK_ERRNO(t_dev_bind(d1, b, NULL), EBUSY);
+	CHECK_OK(t_dev_bind(d1, a, NULL));
 	CHECK_OK(t_ioas_alloc(a, &ioas_a));
 	CHECK_OK(t_ioas_alloc(a, &ioas_b));
-	CHECK_OK(d_attach(d0, ioas_a, &pt0));
+	CHECK_OK(t_dev_attach(d0, ioas_a, &pt0));
 	/* uAPI: the devices of a group share one page table. */
-	CHECK_ERRNO(d_attach(d1, ioas_b, NULL), EINVAL);
-	CHECK_OK(d_attach(d1, ioas_a, &pt1));
+	CHECK_ERRNO(t_dev_attach(d1, ioas_b, NULL), EINVAL);
+	CHECK_OK(t_dev_attach(d1, ioas_a, &pt1));
 	CHECK_EQ(pt0, pt1);
 	CHECK_OK(t_close(d0));
 	CHECK_OK(t_close(d1));
@@ -249,7 +183,7 @@ TEST(vfio_dev_config_errors)
 {
 	char err[256] = "";
 
-	if (!lib())
+	if (strcmp(t_frontend(), "lib"))
 		SKIP("uiommu_devices_declare() declares in the library's registry, not the shim's");
 	CHECK_EQ(uiommu_devices_declare("unit vtd0 type=vtd aw=48\n"
 					"device vfio0 unit=vtd1 bdf=00:03.0",
@@ -300,7 +234,7 @@ TEST(vfio_dev_attach_rules)
 	uint32_t pt, hwpt;
 
 	dctx_setup(&c);
-	CHECK_ERRNO(d_attach(c.dfd, NO_ID, NULL), ENOENT);
+	CHECK_ERRNO(t_dev_attach(c.dfd, NO_ID, NULL), ENOENT);
 	at.pt_id = c.ioas;
 	at.flags = 4;
 	CHECK_ERRNO(t_ioctl(c.dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at),
@@ -310,13 +244,13 @@ TEST(vfio_dev_attach_rules)
 	CHECK_ERRNO(t_ioctl(c.dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at),
 		    EINVAL);
 	/* uAPI: detaching a detached device succeeds. */
-	CHECK_OK(d_detach(c.dfd));
+	CHECK_OK(t_dev_detach(c.dfd));
 	/* An IOAS gets an auto domain: pt_id returns its HWPT. */
-	CHECK_OK(d_attach(c.dfd, c.ioas, &pt));
+	CHECK_OK(t_dev_attach(c.dfd, c.ioas, &pt));
 	CHECK(pt != c.ioas);
 	/* uAPI: attaching again replaces, here by a user HWPT. */
 	CHECK_OK(t_hwpt_alloc(c.ifd, c.devid, c.ioas, 0, &hwpt));
-	CHECK_OK(d_attach(c.dfd, hwpt, &pt));
+	CHECK_OK(t_dev_attach(c.dfd, hwpt, &pt));
 	CHECK_EQ(pt, hwpt);
 	CHECK_ERRNO(t_destroy(c.ifd, hwpt), EBUSY);
 	dt.argsz = 4;
@@ -326,8 +260,8 @@ TEST(vfio_dev_attach_rules)
 	dt.flags = 2;
 	CHECK_ERRNO(t_ioctl(c.dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt),
 		    EINVAL);
-	CHECK_OK(d_detach(c.dfd));
-	CHECK_OK(d_detach(c.dfd));
+	CHECK_OK(t_dev_detach(c.dfd));
+	CHECK_OK(t_dev_detach(c.dfd));
 	CHECK_OK(t_destroy(c.ifd, hwpt));
 	dctx_teardown(&c);
 }
@@ -343,7 +277,7 @@ TEST(vfio_dev_iova_ranges_msi_window)
 	CHECK_OK(ranges(c.ifd, c.ioas, r, &n));
 	CHECK_EQ(n, 1);
 	CHECK_EQ(r[0].last, UINT64_MAX);
-	CHECK_OK(d_attach(c.dfd, c.ioas, &pt));
+	CHECK_OK(t_dev_attach(c.dfd, c.ioas, &pt));
 	n = 4;
 	CHECK_OK(ranges(c.ifd, c.ioas, r, &n));
 	/* uAPI: the aperture and the device's MSI window are carved out. */
@@ -358,13 +292,13 @@ TEST(vfio_dev_iova_ranges_msi_window)
 	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, buf, PAGE_SIZE_T,
 				  MSI_START - PAGE_SIZE_T));
 	/* Detached, the IOAS takes the whole space again. */
-	CHECK_OK(d_detach(c.dfd));
+	CHECK_OK(t_dev_detach(c.dfd));
 	n = 4;
 	CHECK_OK(ranges(c.ifd, c.ioas, r, &n));
 	CHECK_EQ(n, 1);
 	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, buf, PAGE_SIZE_T, MSI_START));
 	/* A mapping in the window keeps the device out. */
-	CHECK_ERRNO(d_attach(c.dfd, c.ioas, NULL), EADDRINUSE);
+	CHECK_ERRNO(t_dev_attach(c.dfd, c.ioas, NULL), EADDRINUSE);
 	dctx_teardown(&c);
 }
 
@@ -484,13 +418,13 @@ TEST(vfio_dev_region_info)
 	r.index = 0;
 	r.argsz = 8;
 	CHECK_ERRNO(t_ioctl(c.dfd, VFIO_DEVICE_GET_REGION_INFO, &r), EINVAL);
-	CHECK_EQ(d_pread(c.dfd, &v, 4, EMU_DMA_REG_ID), 4);
+	CHECK_EQ(t_pread(c.dfd, &v, 4, EMU_DMA_REG_ID), 4);
 	CHECK_EQ(v, EMU_DMA_ID);
-	CHECK_EQ(d_pread(c.dfd, &vendor, 2, REGION_OFF(7)), 2);
+	CHECK_EQ(t_pread(c.dfd, &vendor, 2, REGION_OFF(7)), 2);
 	CHECK_EQ(vendor, 0x1234);
-	CHECK_ERRNO(d_pread(c.dfd, &v, 4, REGION_OFF(1)), EINVAL);
-	CHECK_ERRNO(d_pread(c.dfd, &v, 3, EMU_DMA_REG_ID), EINVAL);
-	CHECK_ERRNO(d_pread(c.dfd, &v, 4, EMU_DMA_BAR0_SIZE), EINVAL);
+	CHECK_ERRNO(t_pread(c.dfd, &v, 4, REGION_OFF(1)), EINVAL);
+	CHECK_ERRNO(t_pread(c.dfd, &v, 3, EMU_DMA_REG_ID), EINVAL);
+	CHECK_ERRNO(t_pread(c.dfd, &v, 4, EMU_DMA_BAR0_SIZE), EINVAL);
 	dctx_teardown(&c);
 }
 
@@ -533,7 +467,7 @@ TEST(vfio_dev_bar2_memory)
 
 	/* Written through the fd, seen through the mapping, and back. */
 	memset(buf, 0xa5, sizeof(buf));
-	CHECK_EQ(d_pwrite(c.dfd, buf, sizeof(buf), REGION_OFF(2) + 100),
+	CHECK_EQ(t_pwrite(c.dfd, buf, sizeof(buf), REGION_OFF(2) + 100),
 		 sizeof(buf));
 	m = t_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, c.dfd,
 		   REGION_OFF(2));
@@ -542,10 +476,10 @@ TEST(vfio_dev_bar2_memory)
 	CHECK_EQ(m[163], 0xa5);
 	CHECK_EQ(m[164], 0);
 	m[size - 1] = 0x3c;
-	CHECK_EQ(d_pread(c.dfd, buf, 8, REGION_OFF(2) + size - 1), 1);
+	CHECK_EQ(t_pread(c.dfd, buf, 8, REGION_OFF(2) + size - 1), 1);
 	CHECK_EQ(buf[0], 0x3c);
 	/* uAPI: past the end EINVAL. */
-	CHECK_ERRNO(d_pread(c.dfd, buf, 1, REGION_OFF(2) + size), EINVAL);
+	CHECK_ERRNO(t_pread(c.dfd, buf, 1, REGION_OFF(2) + size), EINVAL);
 	/* A mapping at an offset inside the region. */
 	m2 = t_mmap(NULL, ps, PROT_READ, MAP_SHARED, c.dfd,
 		    REGION_OFF(2) + size - ps);
@@ -667,7 +601,7 @@ TEST(vfio_dev_irqs)
 
 static void reg_write(int dfd, uint64_t off, uint64_t v)
 {
-	CHECK_EQ(d_pwrite(dfd, &v, 8, off), 8);
+	CHECK_EQ(t_pwrite(dfd, &v, 8, off), 8);
 }
 
 static uint32_t dma_copy(int dfd, uint64_t src, uint64_t dst, uint64_t len)
@@ -677,8 +611,8 @@ static uint32_t dma_copy(int dfd, uint64_t src, uint64_t dst, uint64_t len)
 	reg_write(dfd, EMU_DMA_REG_SRC, src);
 	reg_write(dfd, EMU_DMA_REG_DST, dst);
 	reg_write(dfd, EMU_DMA_REG_LEN, len);
-	CHECK_EQ(d_pwrite(dfd, &cmd, 4, EMU_DMA_REG_CMD), 4);
-	CHECK_EQ(d_pread(dfd, &st, 4, EMU_DMA_REG_STATUS), 4);
+	CHECK_EQ(t_pwrite(dfd, &cmd, 4, EMU_DMA_REG_CMD), 4);
+	CHECK_EQ(t_pread(dfd, &st, 4, EMU_DMA_REG_STATUS), 4);
 	return st;
 }
 
@@ -686,7 +620,7 @@ static uint64_t reg_read(int dfd, uint64_t off)
 {
 	uint64_t v = 0;
 
-	CHECK_EQ(d_pread(dfd, &v, 8, off), 8);
+	CHECK_EQ(t_pread(dfd, &v, 8, off), 8);
 	return v;
 }
 
@@ -711,7 +645,7 @@ TEST(vfio_dev_dma_copy)
 	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, len),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT);
 	CHECK_EQ(reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_SRC);
-	CHECK_OK(d_attach(c.dfd, c.ioas, NULL));
+	CHECK_OK(t_dev_attach(c.dfd, c.ioas, NULL));
 	CHECK_OK(set_irq_efd(c.dfd, VFIO_PCI_MSI_IRQ_INDEX, efd));
 	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC + 8, IOVA_DST + ps - 8, ps),
 		 EMU_DMA_STATUS_DONE);
@@ -724,7 +658,7 @@ TEST(vfio_dev_dma_copy)
 	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 8),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT);
 	/* Detached: blocked. */
-	CHECK_OK(d_detach(c.dfd));
+	CHECK_OK(t_dev_detach(c.dfd));
 	CHECK_EQ(dma_copy(c.dfd, IOVA_DST, IOVA_DST + ps, 8),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT);
 	close(efd);
@@ -758,7 +692,7 @@ TEST(vfio_dev_dma_faults)
 
 		CHECK_OK(t_ioctl(c.ifd, IOMMU_IOAS_MAP, &map));
 	}
-	CHECK_OK(d_attach(c.dfd, c.ioas, NULL));
+	CHECK_OK(t_dev_attach(c.dfd, c.ioas, NULL));
 	/* Wholly unmapped destination: fault, nothing written anywhere. */
 	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST + ps, 64),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT);
@@ -826,7 +760,7 @@ TEST_TIMEOUT(vfio_dev_dma_unmap_waits_for_dma, 120)
 
 	dctx_setup(&c);
 	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, dst, len, IOVA_DST));
-	CHECK_OK(d_attach(c.dfd, c.ioas, NULL));
+	CHECK_OK(t_dev_attach(c.dfd, c.ioas, NULL));
 	l.dfd = c.dfd;
 	atomic_init(&l.stop, false);
 	CHECK_OK(pthread_create(&th, NULL, dma_loop_fn, &l));
@@ -875,9 +809,9 @@ TEST(vfio_dev_units_of_other_types)
 	CHECK_OK(d0);
 	CHECK_OK(d1);
 	CHECK_OK(d2);
-	CHECK_OK(d_bind(d0, ifd, &dev0));
-	CHECK_OK(d_bind(d1, ifd, &dev1));
-	CHECK_OK(d_bind(d2, ifd, &dev2));
+	CHECK_OK(t_dev_bind(d0, ifd, &dev0));
+	CHECK_OK(t_dev_bind(d1, ifd, &dev1));
+	CHECK_OK(t_dev_bind(d2, ifd, &dev2));
 	hw.dev_id = dev1;
 	CHECK_OK(t_ioctl(ifd, IOMMU_GET_HW_INFO, &hw));
 	CHECK_EQ(hw.out_data_type, IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
@@ -892,10 +826,10 @@ TEST(vfio_dev_units_of_other_types)
 	CHECK_OK(t_ioas_alloc(ifd, &ioas));
 	CHECK_OK(t_hwpt_alloc(ifd, dev0, ioas, 0, &hwpt0));
 	/* A VT-d domain cannot serve a device behind an SMMUv3. */
-	CHECK_ERRNO(d_attach(d1, hwpt0, NULL), EINVAL);
-	CHECK_OK(d_attach(d0, ioas, &pt0));
-	CHECK_OK(d_attach(d1, ioas, &pt1));
-	CHECK_OK(d_attach(d2, ioas, &pt2));
+	CHECK_ERRNO(t_dev_attach(d1, hwpt0, NULL), EINVAL);
+	CHECK_OK(t_dev_attach(d0, ioas, &pt0));
+	CHECK_OK(t_dev_attach(d1, ioas, &pt1));
+	CHECK_OK(t_dev_attach(d2, ioas, &pt2));
 	CHECK(pt0 != pt1 && pt1 != pt2 && pt0 != pt2);
 	/* The IOAS narrows to what every attached unit takes. */
 	CHECK_OK(ranges(ifd, ioas, r, &n));
@@ -924,7 +858,7 @@ TEST(vfio_dev_close_iommufd_first)
 	memset(src, 0x3c, PAGE_SIZE_T);
 	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, src, PAGE_SIZE_T, IOVA_SRC));
 	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, dst, PAGE_SIZE_T, IOVA_DST));
-	CHECK_OK(d_attach(c.dfd, c.ioas, NULL));
+	CHECK_OK(t_dev_attach(c.dfd, c.ioas, NULL));
 	CHECK_OK(t_close(c.ifd));
 	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 64), EMU_DMA_STATUS_DONE);
 	CHECK_EQ(dst[63], 0x3c);
