@@ -23,7 +23,8 @@ bench:
 	@[ -f build-release/build.ninja ] || \
 	  meson setup build-release -Dbuildtype=release -Db_ndebug=true -Dwerror=false >/dev/null
 	@ninja -C build-release >/dev/null
-	@for b in build-release/bench/bench-*; do [ -x "$$b" ] && "$$b"; done
+	@for b in build-release/bench/bench-*; do \
+	  if [ -f "$$b" ] && [ -x "$$b" ]; then "$$b" || exit 1; fi; done
 
 clean:
 	rm -rf build build-asan build-release build-fuzz build*.log
