@@ -526,6 +526,18 @@ static long serve_call(struct remote_conn *c, const struct remote_wire_req *req,
 						  req->cmd) :
 				     -EINVAL;
 		break;
+	case REMOTE_OP_PREAD:
+		ret = f->ops->pread ?
+			      f->ops->pread(f, (void *)(uintptr_t)req->arg,
+					    req->cmd, req->off) :
+			      -ESPIPE;
+		break;
+	case REMOTE_OP_PWRITE:
+		ret = f->ops->pwrite ?
+			      f->ops->pwrite(f, (const void *)(uintptr_t)req->arg,
+					     req->cmd, req->off) :
+			      -ESPIPE;
+		break;
 	default:
 		ret = f->ops->write ?
 			      f->ops->write(f, (const void *)(uintptr_t)req->arg,
@@ -1311,14 +1323,16 @@ long remote_ioctl(struct ufile *f, unsigned long cmd, void *arg)
 	return ret;
 }
 
-static ssize_t remote_rw(struct ufile *f, enum remote_op op, const void *buf,
-			 size_t count)
+/* read/write (@off 0) and pread/pwrite of remote @f. */
+static ssize_t remote_rw(struct ufile *f, enum remote_op op,
+			 const void *buf, size_t count, uint64_t off)
 {
 	struct remote_wire_req req = {
 		.op = op,
 		.handle = f->handle,
 		.cmd = count,
 		.arg = (uintptr_t)buf,
+		.off = off,
 	};
 	int rfds[REMOTE_MAX_FILES];
 	struct remote_wire_rep rep;
@@ -1329,14 +1343,25 @@ static ssize_t remote_rw(struct ufile *f, enum remote_op op, const void *buf,
 	return ret;
 }
 
+ssize_t remote_pread(struct ufile *f, void *buf, size_t count, uint64_t off)
+{
+	return remote_rw(f, REMOTE_OP_PREAD, buf, count, off);
+}
+
+ssize_t remote_pwrite(struct ufile *f, const void *buf, size_t count,
+		      uint64_t off)
+{
+	return remote_rw(f, REMOTE_OP_PWRITE, buf, count, off);
+}
+
 ssize_t remote_read(struct ufile *f, void *buf, size_t count)
 {
-	return remote_rw(f, REMOTE_OP_READ, buf, count);
+	return remote_rw(f, REMOTE_OP_READ, buf, count, 0);
 }
 
 ssize_t remote_write(struct ufile *f, const void *buf, size_t count)
 {
-	return remote_rw(f, REMOTE_OP_WRITE, buf, count);
+	return remote_rw(f, REMOTE_OP_WRITE, buf, count, 0);
 }
 
 void remote_file_release(struct ufile *f)

@@ -33,6 +33,8 @@ enum remote_op {
 	REMOTE_OP_WRITE,	/* cmd: count, arg: buffer */
 	REMOTE_OP_CLOSE,	/* the client's last fd on handle is gone */
 	REMOTE_OP_FORK,		/* a new connection with all our references */
+	REMOTE_OP_PREAD,	/* cmd: count, arg: buffer, off: offset */
+	REMOTE_OP_PWRITE,	/* cmd: count, arg: buffer, off: offset */
 	REMOTE_OP_MAX,
 };
 
@@ -64,6 +66,7 @@ struct remote_wire_req {
 	uint64_t handle;	/* the file the call is on */
 	uint64_t cmd;
 	uint64_t arg;
+	uint64_t off;		/* REMOTE_OP_PREAD/PWRITE: the file offset */
 	struct remote_wire_fd fds[REMOTE_MAX_FDS];
 };
 
@@ -109,6 +112,10 @@ static inline bool ufile_is_remote(const struct ufile *f)
 long remote_ioctl(struct ufile *f, unsigned long cmd, void *arg);
 ssize_t remote_read(struct ufile *f, void *buf, size_t count);
 ssize_t remote_write(struct ufile *f, const void *buf, size_t count);
+/* pread/pwrite (device regions) of a remote file, at @off. */
+ssize_t remote_pread(struct ufile *f, void *buf, size_t count, uint64_t off);
+ssize_t remote_pwrite(struct ufile *f, const void *buf, size_t count,
+		      uint64_t off);
 /* Our last fd on remote @f is gone: drop our reference at the owner. */
 void remote_file_release(struct ufile *f);
 

@@ -3,7 +3,7 @@
  * fd table of src/core/file.c.  The only exported symbols of libuiommu.
  * A file another process serves (inherited over fork) is called through
  * src/core/remote.c; the owner's own files take the direct path
- * (pread/pwrite on a remote file: -EOPNOTSUPP for now).
+ * (pread/pwrite on a remote file go to its owner too).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,7 +105,8 @@ static ssize_t uiommu_prw(int fd, void *buf, size_t count, off_t offset,
 	if (!f)
 		return -EBADF;
 	if (ufile_is_remote(f))
-		ret = -EOPNOTSUPP;	/* not carried to the owner yet */
+		ret = write ? remote_pwrite(f, buf, count, offset) :
+			      remote_pread(f, buf, count, offset);
 	else if (write)
 		ret = f->ops->pwrite ? f->ops->pwrite(f, buf, count, offset) :
 				       -ESPIPE;

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include <linux/vfio.h>
+#include <uiommu/emu.h>
 
 #include "uapi.h"
 
@@ -1029,5 +1030,78 @@ TEST(fork_child_type1_map_dma)
 	CHECK_OK(t_close(afd));
 	CHECK_OK(t_close(a.fd));
 	munmap(a.shared, a.len);
+	no_leaks();
+}
+
+/* ---- a device fd from a child -------------------------------------------- */
+
+#define DEV0 "/dev/vfio/devices/vfio0"
+#define BAR2_OFF (2ull << 40)	/* VFIO region index 2 at index << 40 */
+
+struct dev_args {
+	int dfd;
+	uint64_t src, dst, len;
+};
+
+static void child_drives_device(struct child *c, void *arg)
+{
+	struct dev_args *a = arg;
+	uint32_t id = 0, cmd = EMU_DMA_CMD_COPY, st = 0;
+	char word[8] = "childram", back[8] = { 0 };
+
+	/* uAPI: region access through an inherited device fd, as the owner's. */
+	CHECK_EQ(t_pread(a->dfd, &id, 4, EMU_DMA_REG_ID), 4);
+	CHECK_EQ(id, EMU_DMA_ID);
+	CHECK_EQ(t_pwrite(a->dfd, &a->src, 8, EMU_DMA_REG_SRC), 8);
+	CHECK_EQ(t_pwrite(a->dfd, &a->dst, 8, EMU_DMA_REG_DST), 8);
+	CHECK_EQ(t_pwrite(a->dfd, &a->len, 8, EMU_DMA_REG_LEN), 8);
+	CHECK_EQ(t_pwrite(a->dfd, &cmd, 4, EMU_DMA_REG_CMD), 4);
+	CHECK_EQ(t_pread(a->dfd, &st, 4, EMU_DMA_REG_STATUS), 4);
+	CHECK_EQ(st, EMU_DMA_STATUS_DONE);
+	/* Device RAM (BAR2) written here is what the owner reads. */
+	CHECK_EQ(t_pwrite(a->dfd, word, 8, BAR2_OFF + 64), 8);
+	CHECK_EQ(t_pread(a->dfd, back, 8, BAR2_OFF + 64), 8);
+	CHECK(!memcmp(back, word, 8));
+	/* The rules hold from here too. */
+	CHECK_ERRNO(t_pread(a->dfd, &id, 4, -1), EINVAL);
+	CHECK_ERRNO(t_pread(a->dfd, &id, 3, EMU_DMA_REG_ID), EINVAL);
+	CHECK_ERRNO(t_pread(a->dfd, &id, 4, 1ull << 40), EINVAL); /* no BAR1 */
+	to_test(c, 1);
+}
+
+/*
+ * uAPI: a VFIO device fd inherited over fork is the same open file: the
+ * child programs the device's DMA engine, which copies through the IOMMU
+ * in the parent's context, and the child's region accesses follow the
+ * kernel's rules.
+ */
+TEST(fork_child_uses_the_device_fd)
+{
+	struct dev_args a = { .len = PAGE_SIZE_T, .src = 1ull << 20,
+			      .dst = 2ull << 20 };
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	char *src = t_buffer(a.len), *dst = t_buffer(a.len), ram[8];
+	struct child c;
+	uint32_t ioas;
+	int ifd = t_open_iommufd();
+
+	fill(src, a.len, 41);
+	memset(dst, 0, a.len);
+	CHECK_OK(t_ioas_alloc(ifd, &ioas));
+	CHECK_OK(t_ioas_map_fixed(ifd, ioas, src, a.len, a.src));
+	CHECK_OK(t_ioas_map_fixed(ifd, ioas, dst, a.len, a.dst));
+	a.dfd = t_open(DEV0, O_RDWR);
+	CHECK_OK(a.dfd);
+	bind.iommufd = ifd;
+	CHECK_OK(t_ioctl(a.dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	CHECK_OK(t_dev_attach(a.dfd, ioas, NULL));
+	child_start(&c, child_drives_device, &a);
+	CHECK_EQ(from_child(&c), 1);
+	CHECK_EQ(child_wait(&c), 0);
+	CHECK(filled(dst, a.len, 41));
+	CHECK_EQ(t_pread(a.dfd, ram, 8, BAR2_OFF + 64), 8);
+	CHECK(!memcmp(ram, "childram", 8));
+	CHECK_OK(t_close(a.dfd));
+	CHECK_OK(t_close(ifd));
 	no_leaks();
 }

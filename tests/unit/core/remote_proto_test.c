@@ -41,6 +41,13 @@ TEST(remote_req_decode_accepts_well_formed)
 	in.fds[1].kind = REMOTE_FD_FILE;
 	CHECK_EQ(remote_req_decode(&in, req_len(2), 1, &out), 0);
 	CHECK_EQ(out.nfds, 2);
+	/* pread/pwrite carry their offset. */
+	in = ioctl_req();
+	in.op = REMOTE_OP_PWRITE;
+	in.off = 2ull << 40;
+	CHECK_EQ(remote_req_decode(&in, req_len(0), 0, &out), 0);
+	CHECK_EQ(out.op, REMOTE_OP_PWRITE);
+	CHECK_EQ(out.off, 2ull << 40);
 }
 
 TEST(remote_req_decode_refuses_bad_lengths)
