@@ -34,15 +34,14 @@
  * Limits, by design for now:
  * - fork(): an inherited fd is the same open file in both processes; the
  *   core's atfork handlers give the child a connection to each owner
- *   (src/core/remote.c).  Its limits (the owner's exit leaves EBADF, ...)
- *   are in docs/remote.md.
- * - exec(): exec.c carries the fds another process serves (a forked
- *   child's) into the new image.  A file this process owns cannot cross:
- *   an fd of it kept across exec is still open (a bare eventfd: poll and
- *   close work) but its context stayed in the old image's memory.  An
- *   iommufd/VFIO ioctl on it fails with EBADF, "not an fd this program can
- *   use", rather than the ENOTTY the eventfd itself would give.  read() on
- *   it reads the eventfd.
+ *   (src/core/remote.c).  Its limits are in docs/remote.md.
+ * - exec(): exec.c carries every emulated fd without FD_CLOEXEC into the
+ *   new image (files this process owns go to a keeper process first).  An
+ *   emulated fd that reaches a program some other way (posix_spawn(),
+ *   system(), a raw execve) is a bare eventfd there: poll and close work,
+ *   an iommufd/VFIO ioctl on it fails with EBADF, "not an fd this program
+ *   can use", rather than the ENOTTY the eventfd itself would give, and
+ *   read() on it reads the eventfd.
  * - epoll_ctl(EPOLL_CTL_ADD) on an emulated iommufd succeeds, where the
  *   kernel refuses a file without a poll method (EPERM).
  * - readv/writev/preadv/pwritev, fopen() and libc-internal opens are not
