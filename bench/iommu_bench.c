@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "iommu/dma.h"
+#include "bench.h"
 #include "iommu/pt/pt.h"
 #include "iommu/translate.h"
 #include "iommu/unit.h"
@@ -38,21 +39,10 @@ static volatile uint64_t sink;
 
 static bool selected(const char *name)
 {
-	if (!nsel)
-		return true;
-	for (int i = 0; i < nsel; i++)
-		if (strstr(name, sel[i]))
-			return true;
-	return false;
+	return bench_selected(name, nsel, sel);
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
+#define now_ns bench_now_ns
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "iommu/pt/pt.h"
 #include "util/err.h"
 
@@ -35,21 +36,10 @@ static char **sel;
 
 static bool selected(const char *name)
 {
-	if (!nsel)
-		return true;
-	for (int i = 0; i < nsel; i++)
-		if (strstr(name, sel[i]))
-			return true;
-	return false;
+	return bench_selected(name, nsel, sel);
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
+#define now_ns bench_now_ns
 
 static void emit(const char *op, const struct pt_format *fmt, uint64_t pages,
 		 unsigned int leaf_lg2, unsigned long calls, double ns)

@@ -340,7 +340,7 @@ VARIANT_TEST(allow_iovas_steer_allocation)
 	struct iommu_iova_range r = { BASE_IOVA + 0x100000,
 				      BASE_IOVA + 0x1fffff };
 	void *buf = t_buffer(0x200000);
-	uint64_t iova;
+	uint64_t iova = 0;
 
 	CHECK_OK(allow_iovas(self->fd, self->ioas_id, &r, 1));
 	for (int i = 0; i < 4; i++) {
@@ -510,7 +510,7 @@ VARIANT_TEST(map_allocates_aligned_iovas)
 VARIANT_TEST(map_keeps_the_offset_in_the_page)
 {
 	char *buf = t_buffer(4 * PAGE_SIZE_T);
-	uint64_t iova;
+	uint64_t iova = 0;
 	size_t off = PAGE_SIZE_T / 2;
 
 	/* The IOVA keeps the memory's offset within its page. */
@@ -552,7 +552,7 @@ VARIANT_TEST(map_alignment_follows_the_domain)
 VARIANT_TEST(map_of_missing_memory_faults_when_pinned)
 {
 	char *buf = t_buffer(2 * PAGE_SIZE_T);
-	uint64_t iova;
+	uint64_t iova = 0;
 
 	CHECK_OK(munmap(buf + PAGE_SIZE_T, PAGE_SIZE_T));
 	/* uAPI: memory is pinned (EFAULT) only once a domain needs it. */
@@ -584,7 +584,7 @@ VARIANT_TEST(map_writeable_needs_writable_memory)
 {
 	void *ro = mmap(NULL, PAGE_SIZE_T, PROT_READ,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t iova;
+	uint64_t iova = 0;
 
 	CHECK(ro != MAP_FAILED);
 	/* uAPI: pinning read-only memory for device writes is EFAULT. */
@@ -698,7 +698,7 @@ VARIANT_TEST(map_file_maps_the_file)
 VARIANT_TEST(map_file_keeps_the_offset_in_the_page)
 {
 	int mfd = memfd_of(4 * PAGE_SIZE_T);
-	uint64_t iova;
+	uint64_t iova = 0;
 
 	CHECK_OK(map_file(self->fd, self->ioas_id, mfd, PAGE_SIZE_T / 2,
 			  PAGE_SIZE_T, &iova, RW));
@@ -709,7 +709,7 @@ VARIANT_TEST(map_file_keeps_the_offset_in_the_page)
 VARIANT_TEST(map_file_past_the_end_is_einval_when_pinned)
 {
 	int mfd = memfd_of(PAGE_SIZE_T), pfd[2];
-	uint64_t iova;
+	uint64_t iova = 0;
 
 	/* uAPI: a range the file does not back fails when pinned: EINVAL. */
 	if (self->mock_domains) {
@@ -758,7 +758,7 @@ VARIANT_TEST(map_file_pins_only_shmem_files)
 	bool shmem;
 	int tmpfs = regular_file("/dev/shm", PAGE_SIZE_T, &shmem);
 	int disk = regular_file("/var/tmp", PAGE_SIZE_T, &shmem);
-	uint64_t iova;
+	uint64_t iova = 0;
 
 	if (tmpfs < 0 || disk < 0 || shmem)
 		SKIP("needs /dev/shm and a /var/tmp that is not tmpfs");
@@ -1097,7 +1097,7 @@ TEST(pins_are_counted_once_per_mapping)
 	int fd = t_open_iommufd();
 	char *buf = t_buffer(2 * PAGE_SIZE_T);
 	uint32_t a, b, s1, s2;
-	uint64_t iova;
+	uint64_t iova = 0;
 
 	CHECK_OK(t_ioas_alloc(fd, &a));
 	CHECK_OK(t_ioas_alloc(fd, &b));
