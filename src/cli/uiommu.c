@@ -209,22 +209,6 @@ static int cli_decl_parse(struct cli_decl *d, const char *verb, int argc,
 	return 0;
 }
 
-static char *cli_read_file(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&buf, &len, '\0', f) < 0) {
-		free(buf);
-		buf = strdup("");
-	}
-	fclose(f);
-	return buf;
-}
-
 /* Put @d where the shim reads declarations: 0, or an exit status. */
 static int cli_decl_apply(struct cli_decl *d, const char *verb)
 {
@@ -256,7 +240,7 @@ static int cli_decl_apply(struct cli_decl *d, const char *verb)
 	} else {
 		file = getenv("UIOMMU_CONFIG");
 		if (file && *file) {
-			base = cli_read_file(file);
+			base = emu_read_file(file);
 			if (!base) {
 				fprintf(stderr, "uiommu %s: UIOMMU_CONFIG=%s: %s\n",
 					verb, file, strerror(errno));

@@ -447,7 +447,7 @@ static int emu_declare_locked(const char *text, char *err, size_t err_len)
 	return rc;
 }
 
-static char *emu_read_file(const char *path)
+char *emu_read_file(const char *path)
 {
 	FILE *f = fopen(path, "re");
 	char *buf = NULL;

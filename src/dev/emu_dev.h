@@ -82,6 +82,12 @@ struct emu_dev *emu_dev_lookup(const char *name);
  * stderr): 0, or the -errno the environment's declaration gave.
  */
 int emu_config_load(void);
+/*
+ * The whole text of the file at @path (NUL-terminated; "" when it holds
+ * none), which the caller frees, or NULL when it cannot be opened or no
+ * memory.  A configuration file, read as UIOMMU_CONFIG is.
+ */
+char *emu_read_file(const char *path);
 /* The @i-th declared device / unit in declaration order, or NULL. */
 struct emu_dev *emu_dev_at(unsigned int i);
 struct iommu_unit *emu_unit_at(unsigned int i);
