@@ -46,22 +46,9 @@
 	"unit vtd0 type=vtd pasid=20 pri; "                                  \
 	"device vfio0 unit=vtd0 bdf=0:3.0 pasid=4 pri"
 
-static void w64(int dfd, uint64_t off, uint64_t v)
-{
-	CHECK_EQ(t_pwrite(dfd, &v, 8, off), 8);
-}
-
 static void w32(int dfd, uint64_t off, uint32_t v)
 {
 	CHECK_EQ(t_pwrite(dfd, &v, 4, off), 4);
-}
-
-static uint64_t r64(int dfd, uint64_t off)
-{
-	uint64_t v = 0;
-
-	CHECK_EQ(t_pread(dfd, &v, 8, off), 8);
-	return v;
 }
 
 static uint32_t r32(int dfd, uint64_t off)
@@ -84,20 +71,6 @@ static int d_attach_pasid(int dfd, uint32_t pasid, uint32_t pt_id)
 		at.pasid = pasid;
 	}
 	return t_ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
-}
-
-static int set_msi(int dfd, int32_t efd)
-{
-	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
-	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
-
-	s->argsz = sizeof(buf);
-	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	s->index = VFIO_PCI_MSI_IRQ_INDEX;
-	s->start = 0;
-	s->count = 1;
-	memcpy(s->data, &efd, sizeof(efd));
-	return t_ioctl(dfd, VFIO_DEVICE_SET_IRQS, s);
 }
 
 static int map_ro(int ifd, uint32_t ioas, void *buf, uint64_t len,
@@ -138,7 +111,7 @@ static void rctx_open(struct rctx *c)
 	c->devid = bind.out_devid;
 	c->efd = eventfd(0, 0);
 	CHECK_OK(c->efd);
-	CHECK_OK(set_msi(c->dfd, c->efd));
+	CHECK_OK(t_dev_set_irq(c->dfd, VFIO_PCI_MSI_IRQ_INDEX, c->efd));
 }
 
 static void rctx_ring(struct rctx *c, uint32_t size)
@@ -150,7 +123,7 @@ static void rctx_ring(struct rctx *c, uint32_t size)
 	c->size = size;
 	c->tail = 0;
 	CHECK_OK(t_ioas_map_fixed(c->ifd, c->ioas, c->ring, bytes, IOVA_RING));
-	w64(c->dfd, EMU_DMA_REG_RING_BASE, IOVA_RING);
+	t_reg_write(c->dfd, EMU_DMA_REG_RING_BASE, IOVA_RING);
 	w32(c->dfd, EMU_DMA_REG_RING_SIZE, size);
 	CHECK_EQ(r32(c->dfd, EMU_DMA_REG_RING_STATUS), 0);
 }
@@ -261,7 +234,7 @@ TEST(dma_ring_opcodes)
 	eq = put(&c, EMU_DMA_OP_COMPARE, IOVA_SRC + 100, IOVA_DST + 40, 64);
 	run(&c);
 	CHECK_EQ(eq->result, 5);
-	CHECK_EQ(r64(c.dfd, EMU_DMA_REG_RING_DONE), 5);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_RING_DONE), 5);
 	rctx_close(&c);
 }
 
@@ -293,7 +266,7 @@ TEST(dma_ring_wraparound)
 	for (unsigned int i = 0; i < 7; i++)
 		CHECK_EQ(dst[8 * i + 7], (char)(i + 1));
 	CHECK_EQ(dst[56], 0);
-	CHECK_EQ(r64(c.dfd, EMU_DMA_REG_RING_DONE), 7);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_RING_DONE), 7);
 	rctx_close(&c);
 }
 
@@ -339,9 +312,9 @@ TEST(dma_ring_bad_descriptors)
 	CHECK_EQ(r32(c.dfd, EMU_DMA_REG_RING_HEAD), 6);
 	CHECK_EQ(dst[0], 0);
 	/* An unaligned base, a size 0 or too big: error until fixed. */
-	w64(c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING + 8);
+	t_reg_write(c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING + 8);
 	CHECK_EQ(r32(c.dfd, EMU_DMA_REG_RING_STATUS), EMU_DMA_RING_ERROR);
-	w64(c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING);
+	t_reg_write(c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING);
 	w32(c.dfd, EMU_DMA_REG_RING_SIZE, 0);
 	CHECK_EQ(r32(c.dfd, EMU_DMA_REG_RING_STATUS), EMU_DMA_RING_ERROR);
 	w32(c.dfd, EMU_DMA_REG_RING_SIZE, EMU_DMA_RING_MAX + 1);
@@ -358,19 +331,19 @@ TEST(dma_ring_bad_descriptors)
 	CHECK_EQ(dst[7], 0x77);
 
 	/* A ring the device cannot read: error, RING_FAULT says where. */
-	w64(c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING + 0x100000);
+	t_reg_write(c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING + 0x100000);
 	w32(c.dfd, EMU_DMA_REG_RING_TAIL, 1);
 	wait_irq(&c);
 	CHECK_EQ(r32(c.dfd, EMU_DMA_REG_RING_STATUS), EMU_DMA_RING_ERROR);
-	CHECK_EQ(r64(c.dfd, EMU_DMA_REG_RING_FAULT), IOVA_RING + 0x100000);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_RING_FAULT), IOVA_RING + 0x100000);
 	CHECK_EQ(r32(c.dfd, EMU_DMA_REG_RING_HEAD), 0);
 	/* Registers: 32-bit halves of a 64-bit one, a 64-bit pair. */
 	w32(c.dfd, EMU_DMA_REG_RING_BASE + 4, 1);
-	CHECK_EQ(r64(c.dfd, EMU_DMA_REG_RING_BASE), (1ull << 32) | 0x100000 |
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_RING_BASE), (1ull << 32) | 0x100000 |
 							    IOVA_RING);
 	CHECK_EQ(r32(c.dfd, EMU_DMA_REG_RING_BASE + 4), 1);
 	/* SIZE and STATUS (clear: the base write reset the ring). */
-	CHECK_EQ(r64(c.dfd, EMU_DMA_REG_RING_SIZE), 8);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_RING_SIZE), 8);
 	rctx_close(&c);
 }
 
@@ -423,7 +396,7 @@ TEST(dma_ring_faults_touch_nothing_past)
 	CHECK_EQ(dst[0], 0);
 	/* Detached: blocked, before any byte moves. */
 	CHECK_OK(t_dev_detach(c.dfd));
-	w64(c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING);
+	t_reg_write(c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING);
 	kick(&c);
 	wait_irq(&c);
 	CHECK_EQ(r32(c.dfd, EMU_DMA_REG_RING_STATUS), EMU_DMA_RING_ERROR);
@@ -656,15 +629,15 @@ TEST_TIMEOUT(dma_iopf_invalid_aborts, 60)
 		    EINVAL);
 	CHECK_ERRNO(pri_respond(&p, 999, IOMMUFD_PAGE_RESP_SUCCESS), EINVAL);
 	/* The single command does not wait for a page: it faults. */
-	w64(p.c.dfd, EMU_DMA_REG_SRC, IOVA_SRC);
-	w64(p.c.dfd, EMU_DMA_REG_DST, IOVA_DST + ps);
-	w64(p.c.dfd, EMU_DMA_REG_LEN, 8);
+	t_reg_write(p.c.dfd, EMU_DMA_REG_SRC, IOVA_SRC);
+	t_reg_write(p.c.dfd, EMU_DMA_REG_DST, IOVA_DST + ps);
+	t_reg_write(p.c.dfd, EMU_DMA_REG_LEN, 8);
 	w32(p.c.dfd, EMU_DMA_REG_CMD, EMU_DMA_CMD_COPY);
 	wait_irq(&p.c);
 	/* An 8-byte read of CMD reads STATUS in its high half. */
-	CHECK_EQ(r64(p.c.dfd, EMU_DMA_REG_CMD),
+	CHECK_EQ(t_reg_read(p.c.dfd, EMU_DMA_REG_CMD),
 		 (uint64_t)(EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT) << 32);
-	CHECK_EQ(r64(p.c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_DST + ps);
+	CHECK_EQ(t_reg_read(p.c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_DST + ps);
 	CHECK_EQ(t_read(p.ffd, &rec, sizeof(rec)), 0);
 	rctx_close(&p.c);
 	close(p.ffd);
@@ -825,7 +798,7 @@ TEST_TIMEOUT(dma_iopf_concurrent_responder, 120)
 		CHECK(!memcmp(r.backing + i * ps + 8 * (i % 16),
 			      p.src + (i % 2) * 8, 64));
 	}
-	CHECK_EQ(r64(p.c.dfd, EMU_DMA_REG_RING_DONE), n);
+	CHECK_EQ(t_reg_read(p.c.dfd, EMU_DMA_REG_RING_DONE), n);
 	close(stop[0]);
 	close(stop[1]);
 	rctx_close(&p.c);
@@ -846,15 +819,15 @@ TEST_TIMEOUT(dma_iopf_reset_forgets_waiting, 60)
 	/* A reset forgets the waiting descriptor and the ring. */
 	CHECK_OK(t_ioctl(p.c.dfd, VFIO_DEVICE_RESET, NULL));
 	CHECK_EQ(r32(p.c.dfd, EMU_DMA_REG_RING_STATUS), 0);
-	CHECK_EQ(r64(p.c.dfd, EMU_DMA_REG_RING_BASE), 0);
+	CHECK_EQ(t_reg_read(p.c.dfd, EMU_DMA_REG_RING_BASE), 0);
 	CHECK_EQ(r32(p.c.dfd, EMU_DMA_REG_RING_HEAD), 0);
 	/* The group is still the queue's: its answer is taken, and ignored. */
 	CHECK_EQ(pri_respond(&p, rec.cookie, IOMMUFD_PAGE_RESP_SUCCESS),
 		 sizeof(struct iommu_hwpt_page_response));
 	/* Programmed again, the engine asks again and finishes. */
-	w64(p.c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING);
+	t_reg_write(p.c.dfd, EMU_DMA_REG_RING_BASE, IOVA_RING);
 	w32(p.c.dfd, EMU_DMA_REG_RING_SIZE, p.c.size);
-	CHECK_OK(set_msi(p.c.dfd, p.c.efd));
+	CHECK_OK(t_dev_set_irq(p.c.dfd, VFIO_PCI_MSI_IRQ_INDEX, p.c.efd));
 	p.c.tail = 0;
 	d = put(&p.c, EMU_DMA_OP_FILL, 0, IOVA_DST, 8);
 	d->pattern = ~0ull;
@@ -869,7 +842,7 @@ TEST_TIMEOUT(dma_iopf_reset_forgets_waiting, 60)
 	wait_irq(&p.c);
 	CHECK_EQ(d->status, EMU_DMA_DESC_SUCCESS);
 	CHECK_EQ(p.dst[7], (char)0xff);
-	CHECK_EQ(r64(p.c.dfd, EMU_DMA_REG_RING_DONE), 1);
+	CHECK_EQ(t_reg_read(p.c.dfd, EMU_DMA_REG_RING_DONE), 1);
 	rctx_close(&p.c);
 	close(p.ffd);
 }

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include <linux/vfio.h>
+#include <uiommu/emu.h>
 #include <uiommu/uiommu.h>
 
 #include "uapi.h"
@@ -139,6 +140,45 @@ int t_dev_detach(int dfd)
 	struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
 
 	return t_ioctl(dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt);
+}
+
+int t_dev_set_irq(int dfd, uint32_t index, int32_t efd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
+
+	s->argsz = sizeof(buf);
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	s->index = index;
+	s->start = 0;
+	s->count = 1;
+	memcpy(s->data, &efd, sizeof(efd));
+	return t_ioctl(dfd, VFIO_DEVICE_SET_IRQS, s);
+}
+
+void t_reg_write(int dfd, uint64_t off, uint64_t v)
+{
+	CHECK_EQ(t_pwrite(dfd, &v, 8, off), 8);
+}
+
+uint64_t t_reg_read(int dfd, uint64_t off)
+{
+	uint64_t v = 0;
+
+	CHECK_EQ(t_pread(dfd, &v, 8, off), 8);
+	return v;
+}
+
+uint32_t t_dma_copy(int dfd, uint64_t src, uint64_t dst, uint64_t len)
+{
+	uint32_t cmd = EMU_DMA_CMD_COPY, st = 0;
+
+	t_reg_write(dfd, EMU_DMA_REG_SRC, src);
+	t_reg_write(dfd, EMU_DMA_REG_DST, dst);
+	t_reg_write(dfd, EMU_DMA_REG_LEN, len);
+	CHECK_EQ(t_pwrite(dfd, &cmd, 4, EMU_DMA_REG_CMD), 4);
+	CHECK_EQ(t_pread(dfd, &st, 4, EMU_DMA_REG_STATUS), 4);
+	return st;
 }
 
 int t_ioas_alloc(int fd, uint32_t *ioas_id)

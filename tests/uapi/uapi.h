@@ -43,6 +43,13 @@ ssize_t t_pwrite(int fd, const void *buf, size_t n, off_t off);
 int t_dev_bind(int dfd, int ifd, uint32_t *devid);
 int t_dev_attach(int dfd, uint32_t pt_id, uint32_t *out);
 int t_dev_detach(int dfd);
+/* VFIO_DEVICE_SET_IRQS: @efd (-1: none) triggers vector 0 of irq @index. */
+int t_dev_set_irq(int dfd, uint32_t index, int32_t efd);
+/* The DMA engine (include/uiommu/emu.h): 8-byte register access, checked. */
+void t_reg_write(int dfd, uint64_t off, uint64_t v);
+uint64_t t_reg_read(int dfd, uint64_t off);
+/* One copy command of @len bytes from @src to @dst: the STATUS after it. */
+uint32_t t_dma_copy(int dfd, uint64_t src, uint64_t dst, uint64_t len);
 /* "lib" or "shim" */
 const char *t_frontend(void);
 

@@ -35,32 +35,6 @@
 #define DEV1 "/dev/vfio/devices/vfio1"
 #define PG 4096ull
 
-static void reg_write(int dfd, uint64_t off, uint64_t v)
-{
-	CHECK_EQ(t_pwrite(dfd, &v, 8, off), 8);
-}
-
-static uint64_t reg_read(int dfd, uint64_t off)
-{
-	uint64_t v = 0;
-
-	CHECK_EQ(t_pread(dfd, &v, 8, off), 8);
-	return v;
-}
-
-/* The DMA engine copies @len bytes from @src to @dst: its STATUS. */
-static uint32_t dma_copy(int dfd, uint64_t src, uint64_t dst, uint64_t len)
-{
-	uint32_t cmd = EMU_DMA_CMD_COPY, st = 0;
-
-	reg_write(dfd, EMU_DMA_REG_SRC, src);
-	reg_write(dfd, EMU_DMA_REG_DST, dst);
-	reg_write(dfd, EMU_DMA_REG_LEN, len);
-	CHECK_EQ(t_pwrite(dfd, &cmd, 4, EMU_DMA_REG_CMD), 4);
-	CHECK_EQ(t_pread(dfd, &st, 4, EMU_DMA_REG_STATUS), 4);
-	return st;
-}
-
 #define DMA_OK EMU_DMA_STATUS_DONE
 #define DMA_FAULT (EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT)
 
@@ -148,26 +122,26 @@ static void paging_one(const char *type, const char *flags, size_t g)
 	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, dst, 2 * g, IOVA_DST));
 	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev, c.ioas, 0, &hwpt));
 	/* Not attached: blocked. */
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 64), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 64), DMA_FAULT);
 	CHECK_OK(t_dev_attach(c.dfd, hwpt, &out));
 	CHECK_EQ(out, hwpt);
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC + 16, IOVA_DST + 8, g + 64), DMA_OK);
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC + 16, IOVA_DST + 8, g + 64), DMA_OK);
 	CHECK(!memcmp(dst + 8, src + 16, g + 64));
 	/* Unmapped from the IOAS: gone from the HWPT and its IOTLB. */
 	CHECK_OK(t_ioas_unmap(c.ifd, c.ioas, IOVA_DST, 2 * g, NULL));
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 8), DMA_FAULT);
-	CHECK_EQ(reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_DST);
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 8), DMA_FAULT);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_DST);
 	/* Mapped again: the IOAS fills the HWPT. */
 	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, dst, 2 * g, IOVA_DST));
 	memset(dst, 0, 2 * g);
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 32), DMA_OK);
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 32), DMA_OK);
 	CHECK(!memcmp(dst, src, 32));
 	/* Replace by another paging HWPT of the same IOAS. */
 	CHECK_OK(t_hwpt_alloc(c.ifd, c.dev, c.ioas, 0, &hwpt2));
 	CHECK_OK(t_dev_attach(c.dfd, hwpt2, NULL));
 	CHECK_ERRNO(t_destroy(c.ifd, hwpt2), EBUSY);
 	CHECK_OK(t_destroy(c.ifd, hwpt));
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST + g, 32), DMA_OK);
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC, IOVA_DST + g, 32), DMA_OK);
 	CHECK(!memcmp(dst + g, src, 32));
 	/* uAPI: a nest parent needs the unit's nesting; none here. */
 	CHECK_ERRNO(t_hwpt_alloc(c.ifd, c.dev, c.ioas,
@@ -278,12 +252,12 @@ static void dirty_one_type(unsigned int t)
 	/* uAPI: reading the bitmap with tracking off: EINVAL. */
 	CHECK_ERRNO(get_dirty(c.ifd, hwpt, DIRTY_BASE, 8, 0, &bits), EINVAL);
 	/* Writes before tracking starts leave no trace. */
-	CHECK_EQ(dma_copy(c.dfd, DIRTY_BASE, DIRTY_BASE + PG, 16), DMA_OK);
+	CHECK_EQ(t_dma_copy(c.dfd, DIRTY_BASE, DIRTY_BASE + PG, 16), DMA_OK);
 	CHECK_OK(set_dirty(c.ifd, hwpt, true));
 	CHECK_OK(get_dirty(c.ifd, hwpt, DIRTY_BASE, 8, 0, &bits));
 	CHECK_EQ(bits, 0);
 	/* A device write dirties exactly the pages written; reads do not. */
-	CHECK_EQ(dma_copy(c.dfd, DIRTY_BASE, DIRTY_BASE + 3 * PG - 8, 16),
+	CHECK_EQ(t_dma_copy(c.dfd, DIRTY_BASE, DIRTY_BASE + 3 * PG - 8, 16),
 		 DMA_OK);
 	CHECK_OK(get_dirty(c.ifd, hwpt, DIRTY_BASE, 8,
 			   IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, &bits));
@@ -294,16 +268,16 @@ static void dirty_one_type(unsigned int t)
 	CHECK_OK(get_dirty(c.ifd, hwpt, DIRTY_BASE, 8, 0, &bits));
 	CHECK_EQ(bits, 0);
 	/* Cleaned, the next write dirties again (the IOTLB was flushed). */
-	CHECK_EQ(dma_copy(c.dfd, DIRTY_BASE, DIRTY_BASE + 3 * PG, 16), DMA_OK);
+	CHECK_EQ(t_dma_copy(c.dfd, DIRTY_BASE, DIRTY_BASE + 3 * PG, 16), DMA_OK);
 	CHECK_OK(get_dirty(c.ifd, hwpt, DIRTY_BASE, 8, 0, &bits));
 	CHECK_EQ(bits, 0x8);
 	/* Tracking off: writes are not recorded. */
 	CHECK_OK(set_dirty(c.ifd, hwpt, false));
-	CHECK_EQ(dma_copy(c.dfd, DIRTY_BASE, DIRTY_BASE + 5 * PG, 16), DMA_OK);
+	CHECK_EQ(t_dma_copy(c.dfd, DIRTY_BASE, DIRTY_BASE + 5 * PG, 16), DMA_OK);
 	CHECK_OK(set_dirty(c.ifd, hwpt, true));
 	CHECK_OK(get_dirty(c.ifd, hwpt, DIRTY_BASE, 8, 0, &bits));
 	CHECK_EQ(bits, 0);
-	CHECK_EQ(dma_copy(c.dfd, DIRTY_BASE, DIRTY_BASE + 6 * PG, 16), DMA_OK);
+	CHECK_EQ(t_dma_copy(c.dfd, DIRTY_BASE, DIRTY_BASE + 6 * PG, 16), DMA_OK);
 	CHECK_OK(get_dirty(c.ifd, hwpt, DIRTY_BASE, 8, 0, &bits));
 	CHECK_EQ(bits, 0x40);
 	/* uAPI: a HWPT made without DIRTY_TRACKING refuses to track. */
@@ -617,12 +591,12 @@ TEST(unit_hwpt_vtd_nested_dma)
 	dst = (char *)gpage(&n.g, PG_DST);
 	alt = (char *)gpage(&n.g, PG_ALT);
 	/* Nothing mapped in stage 1 yet: the DMA faults. */
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
-	CHECK_EQ(reg_read(n.c.dfd, EMU_DMA_REG_FAULT_IOVA), S1_IOVA);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	CHECK_EQ(t_reg_read(n.c.dfd, EMU_DMA_REG_FAULT_IOVA), S1_IOVA);
 	/* A fault caches nothing: the new entries are seen at once. */
 	guest_map(&n.g, 0, PG_SRC, FS_P | FS_US);
 	guest_map(&n.g, 1, PG_DST, FS_P | FS_RW | FS_US);
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA + 8, S1_IOVA + PG + 16, 512),
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA + 8, S1_IOVA + PG + 16, 512),
 		 DMA_OK);
 	CHECK(!memcmp(dst + 16, src + 8, 512));
 	/* The unit set D in the leaf it wrote through, not where it read. */
@@ -630,8 +604,8 @@ TEST(unit_hwpt_vtd_nested_dma)
 	CHECK_EQ(pte & FS_D, FS_D);
 	CHECK_EQ(gpage(&n.g, 3)[0] & FS_D, 0);
 	/* Stage-1 read-only: writing faults. */
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA + PG, S1_IOVA, 8), DMA_FAULT);
-	CHECK_EQ(reg_read(n.c.dfd, EMU_DMA_REG_FAULT_IOVA), S1_IOVA);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA + PG, S1_IOVA, 8), DMA_FAULT);
+	CHECK_EQ(t_reg_read(n.c.dfd, EMU_DMA_REG_FAULT_IOVA), S1_IOVA);
 	/* Stage-2 read-only: a stage-1 writable page still cannot be written.
 	 */
 	{
@@ -648,21 +622,21 @@ TEST(unit_hwpt_vtd_nested_dma)
 
 		CHECK_OK(t_ioctl(n.c.ifd, IOMMU_IOAS_MAP, &map));
 		guest_map(&n.g, 4, GMEM_PAGES, FS_P | FS_RW | FS_US);
-		CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 4 * PG + 8, 8),
+		CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 4 * PG + 8, 8),
 			 DMA_FAULT);
-		CHECK_EQ(reg_read(n.c.dfd, EMU_DMA_REG_FAULT_IOVA),
+		CHECK_EQ(t_reg_read(n.c.dfd, EMU_DMA_REG_FAULT_IOVA),
 			 S1_IOVA + 4 * PG + 8);
-		CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA + 4 * PG, S1_IOVA + PG, 8),
+		CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA + 4 * PG, S1_IOVA + PG, 8),
 			 DMA_OK);
 	}
 	/* A stage-1 output outside the IOAS faults in stage 2. */
 	guest_map(&n.g, 5, 200, FS_P | FS_RW | FS_US);
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 5 * PG, 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 5 * PG, 8), DMA_FAULT);
 	/* Unmapping the guest memory from the IOAS stops nested DMA. */
 	memset(alt, 0, PG);
 	CHECK_OK(
 	    t_ioas_unmap(n.c.ifd, n.c.ioas, GPA_BASE, GMEM_PAGES * PG, NULL));
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
 	/* The nested HWPT is held by the device, the parent by the nested. */
 	CHECK_ERRNO(t_destroy(n.c.ifd, n.nested), EBUSY);
 	CHECK_ERRNO(t_destroy(n.c.ifd, n.parent), EBUSY);
@@ -681,14 +655,14 @@ TEST(unit_hwpt_vtd_nested_stale_until_invalidated)
 	guest_map(&n.g, 0, PG_SRC, FS_P | FS_US);
 	guest_map(&n.g, 1, PG_DST, FS_P | FS_RW | FS_US);
 	guest_map(&n.g, 2, PG_DST, FS_P | FS_RW | FS_US);
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 2 * PG + 8, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 2 * PG + 8, 8), DMA_OK);
 	CHECK(!memcmp(dst, src, 8));
 
 	/* The guest moves IOVA page 1 to another page without telling. */
 	guest_map(&n.g, 1, PG_ALT, FS_P | FS_RW | FS_US);
 	memset(dst, 0, PG);
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	/* Stale: the cached translation still reaches the old page. */
 	CHECK(!memcmp(dst, src, 8));
 	CHECK_EQ(alt[0], 0);
@@ -696,20 +670,20 @@ TEST(unit_hwpt_vtd_nested_stale_until_invalidated)
 	CHECK_OK(vtd_inv(n.c.ifd, n.nested, S1_IOVA + 2 * PG, 1));
 	CHECK_OK(vtd_inv(n.c.ifd, n.nested, S1_IOVA, 1));
 	memset(dst, 0, PG);
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK(!memcmp(dst, src, 8));
 	CHECK_EQ(alt[0], 0);
 	/* An invalidation of the page: the new translation is used. */
 	CHECK_OK(vtd_inv(n.c.ifd, n.nested, S1_IOVA + PG, 1));
 	memset(dst, 0, PG);
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK(!memcmp(alt, src, 8));
 	CHECK_EQ(dst[0], 0);
 
 	/* Unmapped in stage 1 but cached: still usable until invalidated. */
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 2 * PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 2 * PG, 8), DMA_OK);
 	guest_map(&n.g, 2, 0, 0);
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 2 * PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 2 * PG, 8), DMA_OK);
 	/* A multi-page range covering it (LEAF too) drops it. */
 	{
 		struct iommu_hwpt_vtd_s1_invalidate inv = {
@@ -724,17 +698,17 @@ TEST(unit_hwpt_vtd_nested_stale_until_invalidated)
 					   sizeof(inv), &num));
 		CHECK_EQ(num, 1);
 	}
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 2 * PG, 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + 2 * PG, 8), DMA_FAULT);
 
 	/* Everything: addr 0, npages U64_MAX. */
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	guest_map(&n.g, 1, PG_DST, FS_P | FS_RW | FS_US);
 	memset(alt, 0, PG);
 	memset(dst, 0, PG);
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK(!memcmp(alt, src, 8)); /* still the cached ALT page */
 	CHECK_OK(vtd_inv(n.c.ifd, n.nested, 0, UINT64_MAX));
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK(!memcmp(dst, src, 8));
 
 	/*
@@ -743,7 +717,7 @@ TEST(unit_hwpt_vtd_nested_stale_until_invalidated)
 	 */
 	CHECK_OK(
 	    t_ioas_unmap(n.c.ifd, n.c.ioas, GPA_BASE, GMEM_PAGES * PG, NULL));
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
 	uctx_teardown(&n.c);
 }
 
@@ -769,7 +743,7 @@ TEST(unit_hwpt_vtd_nested_invalidate_errors)
 	alt = (char *)gpage(&n.g, PG_ALT);
 	guest_map(&n.g, 0, PG_SRC, FS_P | FS_US);
 	guest_map(&n.g, 1, PG_DST, FS_P | FS_RW | FS_US);
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	guest_map(&n.g, 1, PG_ALT, FS_P | FS_RW | FS_US);
 
 	/* uAPI: an empty array does nothing and succeeds. */
@@ -804,7 +778,7 @@ TEST(unit_hwpt_vtd_nested_invalidate_errors)
 				      &num),
 		    EINVAL);
 	/* Nothing was invalidated so far: still stale. */
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK(!memcmp(dst, src, 8));
 	CHECK_EQ(alt[0], 0);
 
@@ -816,7 +790,7 @@ TEST(unit_hwpt_vtd_nested_invalidate_errors)
 				      sizeof(inv[0]), &num),
 		    EOPNOTSUPP);
 	CHECK_EQ(num, 1);
-	CHECK_EQ(dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(n.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK(!memcmp(alt, src, 8)); /* entry 0 took effect */
 	inv[1].flags = 0;
 	/* uAPI: reserved bits set: EOPNOTSUPP. */
@@ -910,7 +884,7 @@ TEST(unit_hwpt_vtd_nested_dirty_parent)
 	CHECK_OK(set_dirty(c->ifd, n.parent, true));
 	CHECK_OK(get_dirty(c->ifd, n.parent, GPA_BASE, GMEM_PAGES, 0, &bits));
 	CHECK_EQ(bits, 0);
-	CHECK_EQ(dma_copy(c->dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(c->dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	/*
 	 * The data page, and the page table whose A/D bits the unit set
 	 * (a hardware write through stage 2 too).
@@ -1241,26 +1215,26 @@ TEST(unit_hwpt_smmuv3_nested_dma)
 			    &bypass));
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu, 0, 0, &invalid));
 	CHECK_OK(t_dev_attach(s.c.dfd, abort_id, NULL));
-	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_FAULT);
 	CHECK_OK(t_dev_attach(s.c.dfd, invalid, NULL));
-	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_FAULT);
 	/* Bypass: stage 2 only, device addresses are IPAs. */
 	CHECK_OK(t_dev_attach(s.c.dfd, bypass, NULL));
-	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST) + 8, 16), DMA_OK);
+	CHECK_EQ(t_dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST) + 8, 16), DMA_OK);
 	CHECK(!memcmp(dst + 8, src, 16));
 	memset(dst, 0, PG);
 
 	CHECK_OK(vdevice_alloc(s.c.ifd, s.viommu, s.c.dev, VSID, &s.vdev));
 	CHECK_OK(t_dev_attach(s.c.dfd, s1, NULL));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA + 8, S1_IOVA + PG + 24, 256),
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA + 8, S1_IOVA + PG + 24, 256),
 		 DMA_OK);
 	CHECK(!memcmp(dst + 24, src + 8, 256));
 	/* Read-only in stage 1; unmapped in stage 1: faults. */
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA + PG, S1_IOVA, 8), DMA_FAULT);
-	CHECK_EQ(reg_read(s.c.dfd, EMU_DMA_REG_FAULT_IOVA), S1_IOVA);
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + 6 * PG, 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA + PG, S1_IOVA, 8), DMA_FAULT);
+	CHECK_EQ(t_reg_read(s.c.dfd, EMU_DMA_REG_FAULT_IOVA), S1_IOVA);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + 6 * PG, 8), DMA_FAULT);
 	/* IPAs mean nothing now. */
-	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_FAULT);
 
 	/*
 	 * The guest points CD 0 at another table (page 5 = a copy of page 0
@@ -1275,28 +1249,28 @@ TEST(unit_hwpt_smmuv3_nested_dma)
 	gpage(&s.g, CD_PAGE)[1] = GPA(5);
 	memset(dst, 0, PG);
 	/* Until CFGI_CD the unit uses the CD it read. */
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK(!memcmp(dst, src, 8));
 	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
 			  OP_CFGI_CD | ((uint64_t)VSID << 32), 1));
 	memset(dst, 0, PG);
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK(!memcmp(alt, src, 8));
 	CHECK_EQ(dst[0], 0);
 	/* A CD the unit cannot use (V clear): DMA faults, until fixed. */
 	gpage(&s.g, CD_PAGE)[0] &= ~(1ull << 31);
 	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
 			  OP_CFGI_CD_ALL | ((uint64_t)VSID << 32), 0));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
 	gpage(&s.g, CD_PAGE)[0] |= 1ull << 31;
 	gpage(&s.g, CD_PAGE)[0] = (gpage(&s.g, CD_PAGE)[0] & ~0x3full) | 25;
 	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
 			  OP_CFGI_CD_ALL | ((uint64_t)VSID << 32), 0));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
 	gpage(&s.g, CD_PAGE)[0] = CD0(ASID);
 	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
 			  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 
 	/* Held: the vSTE HWPT by the device, the vIOMMU by HWPTs/vdevice. */
 	CHECK_ERRNO(t_destroy(s.c.ifd, s1), EBUSY);
@@ -1326,7 +1300,7 @@ TEST(unit_hwpt_smmuv3_cd_formats)
 	    s.c.ifd, s.c.dev, s.viommu,
 	    STE_V | STE_S1 | GPA(12) | (2ull << 4) | (8ull << 59), 2, &id));
 	CHECK_OK(t_dev_attach(s.c.dfd, id, NULL));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 64), DMA_OK);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 64), DMA_OK);
 	CHECK(!memcmp(dst, src, 64));
 	CHECK_OK(t_dev_attach(s.c.dfd, s.parent, NULL));
 	CHECK_OK(t_destroy(s.c.ifd, id));
@@ -1336,7 +1310,7 @@ TEST(unit_hwpt_smmuv3_cd_formats)
 			    &id));
 	CHECK_OK(t_dev_attach(s.c.dfd, id, NULL));
 	memset(dst, 0, PG);
-	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 64), DMA_OK);
+	CHECK_EQ(t_dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 64), DMA_OK);
 	CHECK(!memcmp(dst, src, 64));
 	CHECK_OK(t_dev_attach(s.c.dfd, s.parent, NULL));
 	CHECK_OK(t_destroy(s.c.ifd, id));
@@ -1345,8 +1319,8 @@ TEST(unit_hwpt_smmuv3_cd_formats)
 			    STE_V | STE_S1 | GPA(CD_PAGE) | (4ull << 59), 0,
 			    &id));
 	CHECK_OK(t_dev_attach(s.c.dfd, id, NULL));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 64), DMA_FAULT);
-	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 64), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 64), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 64), DMA_FAULT);
 	CHECK_OK(t_dev_attach(s.c.dfd, s.parent, NULL));
 	CHECK_OK(t_destroy(s.c.ifd, id));
 	uctx_teardown(&s.c);
@@ -1392,11 +1366,11 @@ TEST(unit_hwpt_smmuv3_stale_until_tlbi)
 		arm_map(&s.g, 1, from, ARM_PAGE);
 		/* (Re)fill: the first round's fill is the attach's. */
 		CHECK_OK(smmu_cmd(s.c.ifd, s.viommu, OP_TLBI_NH_ALL, 0));
-		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+		CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 		CHECK(!memcmp(from_p, src, 8));
 		arm_map(&s.g, 1, to, ARM_PAGE);
 		memset(from_p, 0, PG);
-		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+		CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 		CHECK(!memcmp(from_p, src, 8)); /* stale */
 		CHECK_EQ(to_p[0], 0);
 		/* Other ASIDs and other pages leave it. */
@@ -1410,24 +1384,24 @@ TEST(unit_hwpt_smmuv3_stale_until_tlbi)
 				  OP_TLBI_NH_VA | ((uint64_t)ASID << 48),
 				  S1_IOVA + 2 * PG));
 		memset(from_p, 0, PG);
-		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+		CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 		CHECK(!memcmp(from_p, src, 8));
 		/* CFGI_CD re-reads the same CD: cached entries stay. */
 		CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
 				  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
 		memset(from_p, 0, PG);
-		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+		CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 		CHECK(!memcmp(from_p, src, 8));
 		CHECK_OK(smmu_cmd(s.c.ifd, s.viommu, tlbi[i].c0, tlbi[i].c1));
 		memset(from_p, 0, PG);
-		CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+		CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 		CHECK(!memcmp(to_p, src, 8));
 		CHECK_EQ(from_p[0], 0);
 	}
 	/* An IOAS unmap of the parent drops nested entries on its own. */
 	CHECK_OK(
 	    t_ioas_unmap(s.c.ifd, s.c.ioas, GPA_BASE, GMEM_PAGES * PG, NULL));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
 	uctx_teardown(&s.c);
 }
 
@@ -1611,13 +1585,13 @@ TEST(unit_hwpt_smmuv3_nested_httu)
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
 			    STE_V | STE_S1 | GPA(CD_PAGE), 0, &s1));
 	CHECK_OK(t_dev_attach(s.c.dfd, s1, NULL));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + 2 * PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + 2 * PG, 8), DMA_OK);
 	CHECK(gpage(&s.g, 3)[2] & ARM_RO);
 	/* HD (and HA) in CD 0, picked up by CFGI_CD. */
 	gpage(&s.g, CD_PAGE)[0] |= hd | ha;
 	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
 			  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA + 16, S1_IOVA + PG + 32, 64),
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA + 16, S1_IOVA + PG + 32, 64),
 		 DMA_OK);
 	CHECK(!memcmp(dst + 32, src + 16, 64));
 	CHECK_EQ(gpage(&s.g, 3)[1] & (ARM_RO | dbm), dbm);
@@ -1628,7 +1602,7 @@ TEST(unit_hwpt_smmuv3_nested_httu)
 	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
 			  OP_TLBI_NH_VA | ((uint64_t)ASID << 48),
 			  S1_IOVA + PG));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK_EQ(gpage(&s.g, 3)[1] & (ARM_RO | dbm), dbm);
 	CHECK_OK(t_dev_attach(s.c.dfd, s.parent, NULL));
 	CHECK_OK(t_destroy(s.c.ifd, s1));
@@ -1658,19 +1632,19 @@ TEST(unit_hwpt_smmuv3_bad_cd_pointer)
 	CHECK_OK(vste_alloc(s.c.ifd, s.c.dev, s.viommu,
 			    STE_V | STE_S1 | GPA(CD_PAGE), 0, &good));
 	CHECK_OK(t_dev_attach(s.c.dfd, bad, NULL));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
 	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
 			  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_FAULT);
 	CHECK_OK(t_dev_attach(s.c.dfd, good, NULL));
-	CHECK_EQ(dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(s.c.dfd, S1_IOVA, S1_IOVA + PG, 8), DMA_OK);
 	CHECK(!memcmp(dst, src, 8));
 	/* On the parent (not a vSTE): CFGI_CD has nothing to re-read. */
 	CHECK_OK(t_dev_attach(s.c.dfd, s.parent, NULL));
 	CHECK_OK(smmu_cmd(s.c.ifd, s.viommu,
 			  OP_CFGI_CD | ((uint64_t)VSID << 32), 0));
 	memset(dst, 0, PG);
-	CHECK_EQ(dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_OK);
+	CHECK_EQ(t_dma_copy(s.c.dfd, GPA(PG_SRC), GPA(PG_DST), 8), DMA_OK);
 	CHECK(!memcmp(dst, src, 8));
 	CHECK_OK(t_destroy(s.c.ifd, bad));
 	CHECK_OK(t_destroy(s.c.ifd, good));

@@ -524,20 +524,6 @@ TEST(vfio_dev_bar2_memory)
 	CHECK_OK(t_munmap(m, size));
 }
 
-static int set_irq_efd(int dfd, uint32_t index, int32_t efd)
-{
-	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
-	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
-
-	s->argsz = sizeof(buf);
-	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	s->index = index;
-	s->start = 0;
-	s->count = 1;
-	memcpy(s->data, &efd, sizeof(efd));
-	return t_ioctl(dfd, VFIO_DEVICE_SET_IRQS, s);
-}
-
 TEST(vfio_dev_irqs)
 {
 	struct vfio_irq_info q = { .argsz = sizeof(q) };
@@ -565,12 +551,12 @@ TEST(vfio_dev_irqs)
 	q.index = 5;
 	CHECK_ERRNO(t_ioctl(c.dfd, VFIO_DEVICE_GET_IRQ_INFO, &q), EINVAL);
 
-	CHECK_OK(set_irq_efd(c.dfd, VFIO_PCI_INTX_IRQ_INDEX, efd));
+	CHECK_OK(t_dev_set_irq(c.dfd, VFIO_PCI_INTX_IRQ_INDEX, efd));
 	/* uAPI: an index without vectors, or past the last, is EINVAL. */
-	CHECK_ERRNO(set_irq_efd(c.dfd, VFIO_PCI_MSIX_IRQ_INDEX, efd), EINVAL);
-	CHECK_ERRNO(set_irq_efd(c.dfd, 9, efd), EINVAL);
+	CHECK_ERRNO(t_dev_set_irq(c.dfd, VFIO_PCI_MSIX_IRQ_INDEX, efd), EINVAL);
+	CHECK_ERRNO(t_dev_set_irq(c.dfd, 9, efd), EINVAL);
 	/* INTx and MSI are exclusive. */
-	CHECK_ERRNO(set_irq_efd(c.dfd, VFIO_PCI_MSI_IRQ_INDEX, efd2), EINVAL);
+	CHECK_ERRNO(t_dev_set_irq(c.dfd, VFIO_PCI_MSI_IRQ_INDEX, efd2), EINVAL);
 	/* DATA_NONE | TRIGGER fires the vector ... */
 	s.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
 	s.count = 1;
@@ -580,15 +566,15 @@ TEST(vfio_dev_irqs)
 	/* ... with count 0 it disables the index. */
 	s.count = 0;
 	CHECK_OK(t_ioctl(c.dfd, VFIO_DEVICE_SET_IRQS, &s));
-	CHECK_OK(set_irq_efd(c.dfd, VFIO_PCI_MSI_IRQ_INDEX, efd2));
+	CHECK_OK(t_dev_set_irq(c.dfd, VFIO_PCI_MSI_IRQ_INDEX, efd2));
 	s.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER |
 		  VFIO_IRQ_SET_DATA_BOOL;
 	CHECK_ERRNO(t_ioctl(c.dfd, VFIO_DEVICE_SET_IRQS, &s), EINVAL);
 	/* Not an eventfd; not an fd. */
 	CHECK_OK(pipe(pfd));
-	CHECK_ERRNO(set_irq_efd(c.dfd, VFIO_PCI_REQ_IRQ_INDEX, pfd[0]),
+	CHECK_ERRNO(t_dev_set_irq(c.dfd, VFIO_PCI_REQ_IRQ_INDEX, pfd[0]),
 		    EINVAL);
-	CHECK_ERRNO(set_irq_efd(c.dfd, VFIO_PCI_REQ_IRQ_INDEX, 100000),
+	CHECK_ERRNO(t_dev_set_irq(c.dfd, VFIO_PCI_REQ_IRQ_INDEX, 100000),
 		    EBADF);
 	close(pfd[0]);
 	close(pfd[1]);
@@ -598,31 +584,6 @@ TEST(vfio_dev_irqs)
 }
 
 /* ---- DMA --------------------------------------------------------------- */
-
-static void reg_write(int dfd, uint64_t off, uint64_t v)
-{
-	CHECK_EQ(t_pwrite(dfd, &v, 8, off), 8);
-}
-
-static uint32_t dma_copy(int dfd, uint64_t src, uint64_t dst, uint64_t len)
-{
-	uint32_t cmd = EMU_DMA_CMD_COPY, st = 0;
-
-	reg_write(dfd, EMU_DMA_REG_SRC, src);
-	reg_write(dfd, EMU_DMA_REG_DST, dst);
-	reg_write(dfd, EMU_DMA_REG_LEN, len);
-	CHECK_EQ(t_pwrite(dfd, &cmd, 4, EMU_DMA_REG_CMD), 4);
-	CHECK_EQ(t_pread(dfd, &st, 4, EMU_DMA_REG_STATUS), 4);
-	return st;
-}
-
-static uint64_t reg_read(int dfd, uint64_t off)
-{
-	uint64_t v = 0;
-
-	CHECK_EQ(t_pread(dfd, &v, 8, off), 8);
-	return v;
-}
 
 #define IOVA_SRC 0x100000ull
 #define IOVA_DST 0x200000ull
@@ -642,24 +603,24 @@ TEST(vfio_dev_dma_copy)
 	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, src, len, IOVA_SRC));
 	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, dst, len, IOVA_DST));
 	/* uAPI: a bound device that is not attached has its DMA blocked. */
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, len),
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC, IOVA_DST, len),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT);
-	CHECK_EQ(reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_SRC);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_SRC);
 	CHECK_OK(t_dev_attach(c.dfd, c.ioas, NULL));
-	CHECK_OK(set_irq_efd(c.dfd, VFIO_PCI_MSI_IRQ_INDEX, efd));
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC + 8, IOVA_DST + ps - 8, ps),
+	CHECK_OK(t_dev_set_irq(c.dfd, VFIO_PCI_MSI_IRQ_INDEX, efd));
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC + 8, IOVA_DST + ps - 8, ps),
 		 EMU_DMA_STATUS_DONE);
 	CHECK(!memcmp(dst + ps - 8, src + 8, ps));
-	CHECK_EQ(reg_read(c.dfd, EMU_DMA_REG_DONE), ps);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_DONE), ps);
 	CHECK_EQ(read(efd, &cnt, sizeof(cnt)), sizeof(cnt));
 	CHECK_EQ(cnt, 1);
 	/* Unmapped, the source faults again. */
 	CHECK_OK(t_ioas_unmap(c.ifd, c.ioas, IOVA_SRC, len, NULL));
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 8),
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 8),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT);
 	/* Detached: blocked. */
 	CHECK_OK(t_dev_detach(c.dfd));
-	CHECK_EQ(dma_copy(c.dfd, IOVA_DST, IOVA_DST + ps, 8),
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_DST, IOVA_DST + ps, 8),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT);
 	close(efd);
 	dctx_teardown(&c);
@@ -694,34 +655,34 @@ TEST(vfio_dev_dma_faults)
 	}
 	CHECK_OK(t_dev_attach(c.dfd, c.ioas, NULL));
 	/* Wholly unmapped destination: fault, nothing written anywhere. */
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST + ps, 64),
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC, IOVA_DST + ps, 64),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT);
-	CHECK_EQ(reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_DST + ps);
-	CHECK_EQ(reg_read(c.dfd, EMU_DMA_REG_DONE), 0);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_DST + ps);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_DONE), 0);
 	/* Crossing into the unmapped page: the mapped part is written. */
 	memset(dst, 0, ps);
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST + ps - 16, 32),
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC, IOVA_DST + ps - 16, 32),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT);
-	CHECK_EQ(reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_DST + ps);
-	CHECK_EQ(reg_read(c.dfd, EMU_DMA_REG_DONE), 16);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_DST + ps);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_DONE), 16);
 	CHECK_EQ(dst[ps - 16], 0x5a);
 	CHECK_EQ(dst[ps - 17], 0);
 	/* An unmapped source: nothing written to a good destination. */
 	memset(dst, 0, ps);
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC + 2 * ps - 8, IOVA_DST, 16),
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC + 2 * ps - 8, IOVA_DST, 16),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT);
-	CHECK_EQ(reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_SRC + 2 * ps);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_SRC + 2 * ps);
 	CHECK_EQ(dst[0], 0);
 	/* A read-only mapping refuses device writes. */
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_RO, 64),
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC, IOVA_RO, 64),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_FAULT);
-	CHECK_EQ(reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_RO);
+	CHECK_EQ(t_reg_read(c.dfd, EMU_DMA_REG_FAULT_IOVA), IOVA_RO);
 	CHECK_EQ(ro[0], 0x11);
 	/* ... and serves reads. */
-	CHECK_EQ(dma_copy(c.dfd, IOVA_RO, IOVA_DST, 64), EMU_DMA_STATUS_DONE);
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_RO, IOVA_DST, 64), EMU_DMA_STATUS_DONE);
 	CHECK_EQ(dst[63], 0x11);
 	/* Bad length: refused, no DMA. */
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 0),
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 0),
 		 EMU_DMA_STATUS_DONE | EMU_DMA_STATUS_INVALID);
 	dctx_teardown(&c);
 }
@@ -739,7 +700,7 @@ static void *dma_loop_fn(void *arg)
 	struct dma_loop *l = arg;
 
 	while (!atomic_load(&l->stop)) {
-		dma_copy(l->dfd, IOVA_SRC, IOVA_DST, EMU_DMA_MAX_LEN);
+		t_dma_copy(l->dfd, IOVA_SRC, IOVA_DST, EMU_DMA_MAX_LEN);
 		l->copies++;
 	}
 	return NULL;
@@ -860,7 +821,7 @@ TEST(vfio_dev_close_iommufd_first)
 	CHECK_OK(t_ioas_map_fixed(c.ifd, c.ioas, dst, PAGE_SIZE_T, IOVA_DST));
 	CHECK_OK(t_dev_attach(c.dfd, c.ioas, NULL));
 	CHECK_OK(t_close(c.ifd));
-	CHECK_EQ(dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 64), EMU_DMA_STATUS_DONE);
+	CHECK_EQ(t_dma_copy(c.dfd, IOVA_SRC, IOVA_DST, 64), EMU_DMA_STATUS_DONE);
 	CHECK_EQ(dst[63], 0x3c);
 	CHECK_OK(t_close(c.dfd));
 }
