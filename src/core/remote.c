@@ -1714,6 +1714,42 @@ static int exec_install(struct remote_owner *o, int fd, uint64_t handle,
 	return ret;
 }
 
+struct exec_find {
+	const struct remote_owner *o;
+	uint64_t handle;
+	int fd;		/* a slot of the stand-in for them, or -1 */
+};
+
+static void exec_find_fd(int fd, struct ufile *f, void *arg)
+{
+	struct exec_find *q = arg;
+
+	if (q->fd < 0 && f->owner == q->o && f->handle == q->handle)
+		q->fd = fd;
+}
+
+static void exec_close_handle(struct remote_owner *o, uint64_t handle);
+
+/*
+ * Make @fd name @handle of @o: another fd of the stand-in already in the
+ * table for it, else a new stand-in.  0 or -errno; a new stand-in that
+ * cannot be installed gives our reference back to the owner.
+ */
+static int exec_attach(struct remote_owner *o, int fd, uint64_t handle,
+		       int flags)
+{
+	struct exec_find q = { o, handle, -1 };
+	int ret;
+
+	ufile_for_each_fd(exec_find_fd, &q);
+	if (q.fd >= 0)
+		return ufile_dup_fd(q.fd, fd);
+	ret = exec_install(o, fd, handle, flags);
+	if (ret)
+		exec_close_handle(o, handle);
+	return ret;
+}
+
 static void exec_close_handle(struct remote_owner *o, uint64_t handle)
 {
 	struct remote_wire_req req = { .op = REMOTE_OP_CLOSE, .handle = handle };
@@ -1726,8 +1762,6 @@ static void exec_close_handle(struct remote_owner *o, uint64_t handle)
 
 int remote_exec_import(const char *val)
 {
-	struct { uint64_t handle; int fd; } seen[64];
-	unsigned int nseen = 0;
 	struct remote_owner *o = NULL;
 	unsigned long long v[3];
 	const char *p = val;
@@ -1745,7 +1779,6 @@ int remote_exec_import(const char *val)
 
 			p += 2;
 			o = NULL;
-			nseen = 0;
 			if (!exec_nums(&p, "dd", v) || v[1] > INT_MAX ||
 			    fstat((int)v[1], &st) || !S_ISSOCK(st.st_mode))
 				continue;
@@ -1759,7 +1792,6 @@ int remote_exec_import(const char *val)
 			owners = o;
 			pthread_mutex_unlock(&owners_lock);
 		} else if (!strncmp(p, "f=", 2)) {
-			unsigned int i;
 			int fd;
 
 			p += 2;
@@ -1769,20 +1801,8 @@ int remote_exec_import(const char *val)
 			fd = (int)v[0];
 			if (syscall(SYS_fcntl, fd, F_GETFD) < 0)
 				continue;
-			for (i = 0; i < nseen && seen[i].handle != v[1]; i++)
-				;
-			if (i < nseen) {
-				if (!ufile_dup_fd(seen[i].fd, fd))
-					installed++;
-				continue;
-			}
-			if (exec_install(o, fd, v[1], (int)v[2])) {
-				exec_close_handle(o, v[1]);
-				continue;
-			}
-			installed++;
-			if (nseen < ARRAY_SIZE(seen))
-				seen[nseen++] = (typeof(seen[0])){ v[1], fd };
+			if (!exec_attach(o, fd, v[1], (int)v[2]))
+				installed++;
 		} else if (!strncmp(p, "c=", 2)) {
 			p += 2;
 			if (exec_nums(&p, "x", v) && o)
@@ -2113,25 +2133,11 @@ static int remote_handover(bool become_client)
 	pthread_mutex_unlock(&owners_lock);
 	for (size_t i = 0; i < s.nfds; i++) {
 		struct ufile *f = ufile_get(s.fds[i]);
-		size_t j;
 
 		if (!f)
 			continue;
-		/* Another slot of the same file got its stand-in already? */
-		for (j = 0; j < i; j++) {
-			struct ufile *g = ufile_get(s.fds[j]);
-			bool same = g && g->owner == k && g->handle == f->handle;
-
-			if (g)
-				ufile_put(g);
-			if (same)
-				break;
-		}
-		if (j < i) {
-			ufile_dup_fd(s.fds[j], s.fds[i]);
-		} else if (exec_install(k, s.fds[i], f->handle, f->flags)) {
+		if (exec_attach(k, s.fds[i], f->handle, f->flags))
 			ufile_remove_fd(s.fds[i]);
-		}
 		/* Our copy stays referenced by handed_conns (never released). */
 		ufile_put(f);
 	}
