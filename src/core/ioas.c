@@ -366,46 +366,43 @@ out_put:
 				0, UINT64_MAX)
 
 /*
- * In the kernel this moves the pinned-page charge of every mapping of the
- * context to the calling process (after a live update, say).  Here the
- * process never changes under a context, so what can move is a USER-mode
- * charge whose real uid is no longer the caller's (a program that mapped,
- * then dropped privileges).
+ * The pinned-page charge of every mapping of the context moves to the
+ * calling process: this one, or a forked child asking through remote.c
+ * (pages.c moves the pins into a ring of its mm, so VmPin follows).
  */
 int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_change_process *cmd = ucmd->cmd;
 	struct iommufd_ctx *ictx = ucmd->ictx;
-	uint64_t npinned[IOPT_PAGES_ACCOUNT_MM + 1] = {};
+	struct iopt_pages **list;
 	struct iommufd_object *obj;
 	struct iopt_area *area;
+	size_t n = 0, i = 0;
 	uint32_t id;
 	int rc;
 
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
 	/* uAPI: only file-backed memory can change process: else EINVAL. */
-	for_each_ctx_area(ictx, id, obj, area)
+	for_each_ctx_area(ictx, id, obj, area) {
 		if (area->pages->type != IOPT_ADDRESS_FILE)
 			return -EINVAL;
-
-	/* Count each pages object once, however many areas share it. */
+		n++;
+	}
+	list = ufi_calloc(n ? n : 1, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	/* Each pages object once, however many areas share it. */
 	for_each_ctx_area(ictx, id, obj, area) {
-		struct iopt_pages *pages = area->pages;
-
-		if (pages->visited || !iopt_pages_need_charge_update(pages))
+		if (area->pages->visited)
 			continue;
-		pages->visited = 1;
-		npinned[pages->account_mode] += pages->npinned;
+		area->pages->visited = 1;
+		list[i++] = area->pages;
 	}
-	rc = iopt_account_charge_current(npinned);
-	if (!rc) {
-		for_each_ctx_area(ictx, id, obj, area)
-			if (area->pages->visited)
-				iopt_pages_move_to_current(area->pages);
-	}
-	for_each_ctx_area(ictx, id, obj, area)
-		area->pages->visited = 0;
+	for (n = 0; n < i; n++)
+		list[n]->visited = 0;
+	rc = iopt_pages_change_process(list, i);
+	free(list);
 	return rc;
 }
 

@@ -195,6 +195,12 @@ extern const struct iommufd_object_ops iommufd_selftest_ops __weak_impl;
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd) __weak_impl;
 int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd) __weak_impl;
 int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd) __weak_impl;
+/*
+ * pages.c: a ring for this process's pin account at the owner of a context,
+ * made before asking it for IOAS_CHANGE_PROCESS (remote.c): its fd and
+ * whether it charges the user (*charged), or -errno without io_uring.
+ */
+int iopt_pin_ring_make(bool *charged);
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd) __weak_impl;
 int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd) __weak_impl;
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd) __weak_impl;

@@ -48,6 +48,7 @@ enum iopt_address_type {
 };
 
 struct iopt_file;
+struct pin_acct;
 
 /*
  * Created by iopt_alloc_user_pages()/iopt_alloc_file_pages() with one
@@ -60,6 +61,7 @@ struct iopt_pages {
 	bool writable;
 	uint8_t account_mode;		/* enum iopt_pages_account_mode */
 	uint8_t visited;		/* scratch for IOAS_CHANGE_PROCESS */
+	struct pin_acct *pin_acct;	/* pages.c: whose rings, NULL ours */
 	uid_t source_uid;		/* whose RLIMIT_MEMLOCK pays (USER) */
 	uint64_t npages;
 	uintptr_t base;			/* host address of page index 0 */
@@ -261,13 +263,12 @@ static inline uintptr_t iopt_pages_va(const struct iopt_pages *pages,
 int iopt_pages_rw(struct iopt_pages *pages, uint64_t start_byte, void *data,
 		  uint64_t length, unsigned int flags);
 
-/* IOAS_CHANGE_PROCESS support: accounting owner moves to the caller. */
-bool iopt_pages_need_charge_update(const struct iopt_pages *pages);
-/* Charge npinned[mode] pages to the calling user/process: 0 or -ENOMEM. */
-int iopt_account_charge_current(const uint64_t *npinned);
-/* Release @pages' charge to its old owner and make the caller its owner. */
-void iopt_pages_move_to_current(struct iopt_pages *pages);
-
+/*
+ * IOAS_CHANGE_PROCESS: the caller (this process, or the remote caller being
+ * served) becomes the accounting owner of the @n distinct pages objects of
+ * @list, all or nothing: 0 or -ENOMEM (the caller's limit).
+ */
+int iopt_pages_change_process(struct iopt_pages **list, size_t n);
 /* ---- io_pagetable.c ----------------------------------------------------- */
 
 void iopt_init_table(struct io_pagetable *iopt);

@@ -437,7 +437,7 @@ bool iopt_range_pinned(uintptr_t va, uint64_t length)
 
 /* ---- accounting --------------------------------------------------------- */
 
-static uint8_t iopt_pages_internal_mode(const struct iopt_pages *pages);
+static void iopt_pages_release_acct(struct iopt_pages *pages);
 
 struct uid_account {
 	uid_t uid;
@@ -526,42 +526,6 @@ static void account_uncharge(uint8_t mode, uid_t uid, uint64_t npages)
 		mm_locked -= npages;
 	}
 	pthread_mutex_unlock(&account_lock);
-}
-
-/*
- * IOAS_CHANGE_PROCESS.  MM mode is per process and the process never
- * changes under one context here, so only a USER-mode owner whose real uid
- * is no longer the caller's moves.
- */
-bool iopt_pages_need_charge_update(const struct iopt_pages *pages)
-{
-	return pages->account_mode == IOPT_PAGES_ACCOUNT_USER &&
-	       pages->source_uid != getuid();
-}
-
-int iopt_account_charge_current(const uint64_t *npinned)
-{
-	unsigned int mode;
-	int rc;
-
-	for (mode = 0; mode <= IOPT_PAGES_ACCOUNT_MM; mode++) {
-		rc = account_charge(mode, getuid(), npinned[mode]);
-		if (rc)
-			goto err_undo;
-	}
-	return 0;
-err_undo:
-	while (mode--)
-		account_uncharge(mode, getuid(), npinned[mode]);
-	return rc;
-}
-
-void iopt_pages_move_to_current(struct iopt_pages *pages)
-{
-	if (iopt_pages_need_charge_update(pages))
-		account_uncharge(iopt_pages_internal_mode(pages),
-				 pages->source_uid, pages->npinned);
-	pages->source_uid = getuid();
 }
 
 /* ---- uiommu's mappings of files ----------------------------------------- */
@@ -944,6 +908,7 @@ void iopt_pages_put(struct iopt_pages *pages)
 	      !interval_tree_empty(&pages->holds) ||
 	      !interval_tree_empty(&pages->ring_regs));
 	span_destroy_all(&pages->holds);
+	iopt_pages_release_acct(pages);
 	if (pages->file)
 		file_put(pages->file);
 	if (pages->borrowed)
@@ -962,25 +927,37 @@ uint64_t iopt_pages_origin(const struct iopt_pages *pages)
 
 /*
  * Each pinned run of a pages object is also registered as io_uring fixed
- * buffers of this process, which takes real long-term pins and makes the
- * kernel count the pages in mm->pinned_vm (VmPin) and, for a ring made
- * without CAP_IPC_LOCK, in the user's locked_vm against RLIMIT_MEMLOCK.
- * Runs of different pages objects over the same memory are registered
- * separately, so the count is per pages object as in the kernel.
+ * buffers, which takes real long-term pins and makes the kernel count the
+ * pages in mm->pinned_vm (VmPin) and, for a ring made without CAP_IPC_LOCK,
+ * in the user's locked_vm against RLIMIT_MEMLOCK.  Runs of different pages
+ * objects over the same memory are registered separately, so the count is
+ * per pages object as in the kernel.
  *
- * Regimes, fixed when the first ring is made: a process that holds
- * CAP_IPC_LOCK in its permitted set makes its rings with it ("free" rings:
- * VmPin only) and keeps enforcing RLIMIT_MEMLOCK itself (see Accounting);
- * any other process makes "charged" rings and USER-mode pins are charged
- * and refused (ENOMEM) by the kernel alone.  Not registered, so counted
- * only internally: read-only pages objects (fixed buffers are always pinned
- * for writing), hugetlbfs files (the kernel would charge whole huge
- * pages), MM-mode and NONE-mode pins in a charged regime, and everything
- * when io_uring is unavailable (ENOSYS, EPERM: seccomp, sysctl
+ * io_uring charges the mm and user of the process that made the ring,
+ * whichever process registers the buffers.  So the rings of a pin account
+ * (struct pin_acct) stand for one process: this process's own account makes
+ * rings as it needs them; after IOAS_CHANGE_PROCESS from another process (a
+ * forked child served by remote.c) the pages move to an account of that
+ * process, whose one ring the caller made and we took with pidfd_getfd()
+ * (io_uring files cannot be passed with SCM_RIGHTS).  We register our own
+ * mapping of the same pages in it: the pins leave our VmPin and show in the
+ * caller's, as the kernel moves pinned_vm.  Such an account cannot grow:
+ * pins past its ring's slots are held but not registered.
+ *
+ * Regimes, fixed when an account is made: a process that holds CAP_IPC_LOCK
+ * in its permitted set makes its rings with it ("free" rings: VmPin only)
+ * and RLIMIT_MEMLOCK stays enforced here (see Accounting); any other
+ * process makes "charged" rings and USER-mode pins are charged and refused
+ * (ENOMEM) by the kernel alone.  Not registered, so counted only
+ * internally: read-only pages objects (fixed buffers are always pinned for
+ * writing), hugetlbfs files (the kernel would charge whole huge pages),
+ * MM-mode and NONE-mode pins in a charged regime, and everything when
+ * io_uring is unavailable (ENOSYS, EPERM: seccomp, sysctl
  * kernel.io_uring_disabled) or UIOMMU_NO_IO_URING is set.  A buffer is at
- * most 1 GiB and a ring holds RING_SLOTS of them; more rings are made as
- * needed.  Cost: one io_uring_register() per pinned run and about 100
- * bytes per registered buffer.
+ * most 1 GiB and a ring holds RING_SLOTS of them.  Cost: one
+ * io_uring_register() per pinned run and about 100 bytes per registered
+ * buffer.  Accounts made by another process (inherited over fork) are dead
+ * here: their registrations are forgotten, not undone.
  */
 #define RING_SLOTS 16384u		/* io_uring's IORING_MAX_REG_BUFFERS */
 #define RING_BUF_MAX (1ull << 30)	/* io_uring's largest fixed buffer */
@@ -992,22 +969,31 @@ struct pin_ring {
 	uint32_t *free;			/* released slots */
 };
 
-/* One registered buffer of a pages object: host addresses [start, last]. */
+struct pin_acct {
+	struct list_head link;		/* in acct_list */
+	unsigned int refs;		/* registrations, pages objects, users */
+	pid_t pid;			/* the process the rings charge */
+	pid_t holder;			/* the process holding their fds */
+	uid_t uid;			/* real uid the rings charge */
+	bool charged;			/* rings charge user->locked_vm */
+	bool fixed;			/* the caller's ring only: make no more */
+	uint32_t nrings;
+	struct pin_ring *rings;
+};
+
+/* One registered buffer: host addresses [start, last]. */
 struct pin_reg {
 	struct interval_tree_node node;	/* in pages->ring_regs */
+	struct pin_acct *acct;
 	uint32_t ring;
 	uint32_t slot;
-	uint32_t gen;			/* ring_gen when registered */
 };
 
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pin_ring *rings;
-static uint32_t nrings;
-static int ring_state;			/* 0 not tried, 1 usable, -1 not */
-static bool ring_charged;		/* rings charge user->locked_vm */
-static uid_t ring_uid;			/* real uid the rings charge */
-static pid_t ring_pid;
-static uint32_t ring_gen;		/* rings of this process, not inherited */
+static struct list_head acct_list = LIST_HEAD_INIT(acct_list);
+static struct pin_acct *own_acct;	/* this process's, when own_state 1 */
+static int own_state;			/* 0 not tried, 1 usable, -1 not */
+static pid_t own_pid;			/* whose own_state that is */
 
 static int ring_caps(struct __user_cap_data_struct *data)
 {
@@ -1025,7 +1011,11 @@ static int ring_set_caps(struct __user_cap_data_struct *data)
 	return syscall(SYS_capset, &hdr, data);
 }
 
-/* A new ring with an empty sparse buffer table: its fd or -errno. */
+static bool caps_permit_ipc_lock(const struct __user_cap_data_struct *caps)
+{
+	return caps[CAP_IPC_LOCK / 32].permitted & (1u << (CAP_IPC_LOCK % 32));
+}
+
 static int ring_create(bool with_ipc_lock)
 {
 	struct __user_cap_data_struct caps[2], raised[2];
@@ -1066,66 +1056,130 @@ static int ring_create(bool with_ipc_lock)
 	return fd;
 }
 
-/* Forget rings inherited over fork(): they count in the parent's mm. */
-static void ring_forget_inherited(void)
-{
-	uint32_t i;
-
-	for (i = 0; i < nrings; i++) {
-		close(rings[i].fd);
-		free(rings[i].free);
-	}
-	free(rings);
-	rings = NULL;
-	nrings = 0;
-	ring_state = 0;
-	ring_pid = getpid();
-	ring_gen++;
-}
-
-/* Called with ring_lock held: are rings usable in this process? */
-static bool ring_ready(void)
+int iopt_pin_ring_make(bool *charged)
 {
 	struct __user_cap_data_struct caps[2];
-	uint32_t bit = 1u << (CAP_IPC_LOCK % 32);
-	unsigned int w = CAP_IPC_LOCK / 32;
-	struct pin_ring *r;
-	int fd;
 
-	if (ring_state && ring_pid != getpid())
-		ring_forget_inherited();
-	if (ring_state)
-		return ring_state > 0;
-	ring_state = -1;
-	ring_pid = getpid();
 	if (getenv("UIOMMU_NO_IO_URING") || ring_caps(caps))
-		return false;
-	ring_charged = !(caps[w].permitted & bit);
-	fd = ring_create(!ring_charged);
-	if (fd < 0)
-		return false;
-	r = ufi_calloc(1, sizeof(*r));
-	if (!r) {
-		close(fd);
-		return false;
-	}
-	r->fd = fd;
-	rings = r;
-	nrings = 1;
-	ring_uid = getuid();
-	ring_state = 1;
-	return true;
+		return -EOPNOTSUPP;
+	*charged = !caps_permit_ipc_lock(caps);
+	return ring_create(!*charged);
 }
 
-/* A free slot (*ring, *slot), making a ring if all are full: 0 or -errno. */
-static int ring_slot_get(uint32_t *ring, uint32_t *slot)
+static struct pin_acct *acct_new(pid_t pid, uid_t uid, bool charged,
+				 bool fixed)
 {
-	struct pin_ring *r, *grown;
+	struct pin_acct *a = ufi_calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->refs = 1;
+	a->pid = pid;
+	a->holder = own_pid;
+	a->uid = uid;
+	a->charged = charged;
+	a->fixed = fixed;
+	list_add(&a->link, &acct_list);
+	return a;
+}
+
+/* Give ring @fd to @a: 0, or -ENOMEM (@fd is then still the caller's). */
+static int acct_add_ring(struct pin_acct *a, int fd)
+{
+	struct pin_ring *grown;
+
+	grown = ufi_realloc(a->rings, (a->nrings + 1) * sizeof(*a->rings));
+	if (!grown)
+		return -ENOMEM;
+	a->rings = grown;
+	memset(&a->rings[a->nrings], 0, sizeof(*a->rings));
+	a->rings[a->nrings++].fd = fd;
+	return 0;
+}
+
+static void acct_drop_rings(struct pin_acct *a)
+{
+	for (uint32_t i = 0; i < a->nrings; i++) {
+		close(a->rings[i].fd);
+		free(a->rings[i].free);
+	}
+	free(a->rings);
+	a->rings = NULL;
+	a->nrings = 0;
+}
+
+static void acct_put(struct pin_acct *a)
+{
+	if (--a->refs)
+		return;
+	list_del(&a->link);
+	acct_drop_rings(a);
+	free(a);
+}
+
+/* Are @a's registrations ours to undo (not inherited over fork)? */
+static bool acct_alive(const struct pin_acct *a)
+{
+	return a->holder == own_pid;
+}
+
+/*
+ * After fork(): every account the parent made is dead here (its rings
+ * count in the parent's or a third process's mm); close our copies.
+ */
+static void accts_check_fork(void)
+{
+	struct pin_acct *a, *n;
+	pid_t pid = getpid();
+
+	if (own_pid == pid)
+		return;
+	own_pid = pid;
+	own_state = 0;
+	list_for_each_entry_safe(a, n, &acct_list, link)
+		acct_drop_rings(a);
+	if (own_acct)
+		acct_put(own_acct);
+	own_acct = NULL;
+}
+
+/* Called with ring_lock held: this process's account, or NULL. */
+static struct pin_acct *own_ready(void)
+{
+	struct __user_cap_data_struct caps[2];
+	struct pin_acct *a;
+	int fd;
+
+	accts_check_fork();
+	if (own_state)
+		return own_state > 0 ? own_acct : NULL;
+	own_state = -1;
+	if (getenv("UIOMMU_NO_IO_URING") || ring_caps(caps))
+		return NULL;
+	a = acct_new(own_pid, getuid(), !caps_permit_ipc_lock(caps), false);
+	if (!a)
+		return NULL;
+	fd = ring_create(!a->charged);
+	if (fd < 0 || acct_add_ring(a, fd)) {
+		if (fd >= 0)
+			close(fd);
+		acct_put(a);
+		return NULL;
+	}
+	own_acct = a;
+	own_state = 1;
+	return a;
+}
+
+/* A free slot of @a (*ring, *slot): 0, -ENOSPC (fixed and full), -ENOMEM. */
+static int ring_slot_get(struct pin_acct *a, uint32_t *ring, uint32_t *slot)
+{
+	struct pin_ring *r;
 	uint32_t i;
 	int fd;
 
-	for (i = 0; i < nrings; i++) {
-		r = &rings[i];
+	for (i = 0; i < a->nrings; i++) {
+		r = &a->rings[i];
 		if (r->nfree) {
 			*ring = i;
 			*slot = r->free[--r->nfree];
@@ -1137,24 +1191,23 @@ static int ring_slot_get(uint32_t *ring, uint32_t *slot)
 			return 0;
 		}
 	}
-	grown = ufi_realloc(rings, (nrings + 1) * sizeof(*rings));
-	if (!grown)
-		return -ENOMEM;
-	rings = grown;
-	fd = ring_create(!ring_charged);
+	if (a->fixed)
+		return -ENOSPC;
+	fd = ring_create(!a->charged);
 	if (fd < 0)
 		return -ENOMEM;
-	r = &rings[nrings];
-	memset(r, 0, sizeof(*r));
-	r->fd = fd;
-	*ring = nrings++;
-	*slot = r->next++;
+	if (acct_add_ring(a, fd)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*ring = a->nrings - 1;
+	*slot = a->rings[*ring].next++;
 	return 0;
 }
 
-static void ring_slot_put(uint32_t ring, uint32_t slot)
+static void ring_slot_put(struct pin_acct *a, uint32_t ring, uint32_t slot)
 {
-	struct pin_ring *r = &rings[ring];
+	struct pin_ring *r = &a->rings[ring];
 
 	if (!r->free) {
 		r->free = ufi_malloc(RING_SLOTS * sizeof(*r->free));
@@ -1165,8 +1218,8 @@ static void ring_slot_put(uint32_t ring, uint32_t slot)
 }
 
 /* Point slot @slot of @ring at [va, va + len) (len 0: empty it). */
-static int ring_slot_set(uint32_t ring, uint32_t slot, uintptr_t va,
-			 uint64_t len)
+static int ring_slot_set(struct pin_acct *a, uint32_t ring, uint32_t slot,
+			 uintptr_t va, uint64_t len)
 {
 	struct iovec iov = { .iov_base = (void *)va, .iov_len = len };
 	struct io_uring_rsrc_update2 up = {
@@ -1175,25 +1228,27 @@ static int ring_slot_set(uint32_t ring, uint32_t slot, uintptr_t va,
 		.nr = 1,
 	};
 
-	if (syscall(SYS_io_uring_register, rings[ring].fd,
+	if (syscall(SYS_io_uring_register, a->rings[ring].fd,
 		    IORING_REGISTER_BUFFERS_UPDATE, &up, sizeof(up)) < 0)
 		return -errno;
 	return 0;
 }
 
-static void ring_reg_drop(struct iopt_pages *pages, struct pin_reg *reg)
+static void ring_reg_drop(struct interval_tree_root *regs,
+			  struct pin_reg *reg)
 {
-	if (reg->gen == ring_gen) {
-		ring_slot_set(reg->ring, reg->slot, 0, 0);
-		ring_slot_put(reg->ring, reg->slot);
+	if (acct_alive(reg->acct)) {
+		ring_slot_set(reg->acct, reg->ring, reg->slot, 0, 0);
+		ring_slot_put(reg->acct, reg->ring, reg->slot);
 	}
-	interval_tree_remove(&reg->node, &pages->ring_regs);
+	interval_tree_remove(&reg->node, regs);
+	acct_put(reg->acct);
 	free(reg);
 }
 
-/* Register [va, last] for @pages, in buffers of at most RING_BUF_MAX. */
-static int ring_reg_add(struct iopt_pages *pages, uintptr_t va,
-			uintptr_t last)
+/* Register [va, last] in @a, in buffers of at most RING_BUF_MAX. */
+static int ring_reg_add(struct pin_acct *a, struct interval_tree_root *regs,
+			uintptr_t va, uintptr_t last)
 {
 	while (va <= last) {
 		uint64_t len = min_t(uint64_t, last - va + 1, RING_BUF_MAX);
@@ -1202,20 +1257,21 @@ static int ring_reg_add(struct iopt_pages *pages, uintptr_t va,
 
 		if (!reg)
 			return -ENOMEM;
-		rc = ring_slot_get(&reg->ring, &reg->slot);
+		rc = ring_slot_get(a, &reg->ring, &reg->slot);
 		if (!rc) {
-			rc = ring_slot_set(reg->ring, reg->slot, va, len);
+			rc = ring_slot_set(a, reg->ring, reg->slot, va, len);
 			if (rc)
-				ring_slot_put(reg->ring, reg->slot);
+				ring_slot_put(a, reg->ring, reg->slot);
 		}
 		if (rc) {
 			free(reg);
 			return rc;
 		}
-		reg->gen = ring_gen;
+		reg->acct = a;
+		a->refs++;
 		reg->node.start = va;
 		reg->node.last = va + len - 1;
-		interval_tree_insert(&reg->node, &pages->ring_regs);
+		interval_tree_insert(&reg->node, regs);
 		va += len;
 		if (!va)
 			break;
@@ -1224,69 +1280,104 @@ static int ring_reg_add(struct iopt_pages *pages, uintptr_t va,
 }
 
 /*
- * Unregister [va, last] of @pages; buffers reaching outside are registered
- * again for what remains.  That can only fail if the user's limit was used
- * up by others in between: the remainder then stays pinned uncharged.
+ * Unregister [va, last]; buffers reaching outside are registered again for
+ * what remains.  That can only fail if the user's limit was used up by
+ * others in between: the remainder then stays pinned uncharged.
  */
-static void ring_reg_sub(struct iopt_pages *pages, uintptr_t va,
+static void ring_reg_sub(struct interval_tree_root *regs, uintptr_t va,
 			 uintptr_t last)
 {
 	struct interval_tree_node *n;
 
-	while ((n = interval_tree_iter_first(&pages->ring_regs, va, last))) {
+	while ((n = interval_tree_iter_first(regs, va, last))) {
 		struct pin_reg *reg = container_of(n, struct pin_reg, node);
+		struct pin_acct *a = reg->acct;
 		uintptr_t s = n->start, l = n->last;
-		bool ours = reg->gen == ring_gen;
+		bool ours = acct_alive(a);
 
-		ring_reg_drop(pages, reg);
+		a->refs++;
+		ring_reg_drop(regs, reg);
 		if (ours && s < va)
-			ring_reg_add(pages, s, va - 1);
+			ring_reg_add(a, regs, s, va - 1);
 		if (ours && l > last)
-			ring_reg_add(pages, last + 1, l);
+			ring_reg_add(a, regs, last + 1, l);
+		acct_put(a);
 	}
 }
 
-/* Are @pages' pins registered?  (Stable over the life of its pins.) */
-static bool ring_wanted(const struct iopt_pages *pages)
+static void ring_reg_sub_all(struct interval_tree_root *regs)
+{
+	ring_reg_sub(regs, 0, UINTPTR_MAX);
+}
+
+/* Would @pages' pins be registered in @a, charging @uid? */
+static bool ring_wanted(const struct iopt_pages *pages,
+			const struct pin_acct *a, uid_t uid)
 {
 	if (!pages->writable)
 		return false;
 	if (pages->type == IOPT_ADDRESS_FILE && pages->file->hugetlb)
 		return false;
-	if (!ring_charged)
+	if (!a->charged)
 		return true;
 	return pages->account_mode == IOPT_PAGES_ACCOUNT_USER &&
-	       pages->source_uid == ring_uid;
+	       uid == a->uid;
 }
 
-/* Does the kernel charge and enforce @pages' pins (charged regime)? */
-static bool ring_enforces(const struct iopt_pages *pages)
+/* Called with ring_lock held: the account @pages' pins go to, or NULL. */
+static struct pin_acct *pages_acct(const struct iopt_pages *pages)
 {
-	bool r;
+	return pages->pin_acct ? pages->pin_acct : own_ready();
+}
+
+/* What pages.c itself charges for @pages in @a: nothing if the kernel does. */
+static uint8_t internal_mode_in(const struct iopt_pages *pages,
+				const struct pin_acct *a, uid_t uid)
+{
+	if (pages->account_mode == IOPT_PAGES_ACCOUNT_NONE ||
+	    (a && a->charged && ring_wanted(pages, a, uid)))
+		return IOPT_PAGES_ACCOUNT_NONE;
+	return pages->account_mode;
+}
+
+static uint8_t iopt_pages_internal_mode(const struct iopt_pages *pages)
+{
+	uint8_t mode;
 
 	pthread_mutex_lock(&ring_lock);
-	r = ring_ready() && ring_charged && ring_wanted(pages);
+	mode = internal_mode_in(pages, pages_acct(pages), pages->source_uid);
 	pthread_mutex_unlock(&ring_lock);
-	return r;
+	return mode;
+}
+
+/* Called with ring_lock held: register [va, va + length) of @pages in @a. */
+static int ring_register_in(struct iopt_pages *pages, struct pin_acct *a,
+			    uid_t uid, struct interval_tree_root *regs,
+			    uintptr_t va, uint64_t length)
+{
+	int rc;
+
+	if (!a || !acct_alive(a) || !ring_wanted(pages, a, uid))
+		return 0;
+	rc = ring_reg_add(a, regs, va, va + length - 1);
+	if (rc)
+		ring_reg_sub(regs, va, va + length - 1);
+	/* Free rings only show the pins, and a full fixed account cannot. */
+	if (!a->charged || rc == -ENOSPC)
+		return 0;
+	if (rc && rc != -ENOMEM)
+		return pages->type == IOPT_ADDRESS_FILE ? -EINVAL : -EFAULT;
+	return rc;
 }
 
 static int ring_register(struct iopt_pages *pages, uintptr_t va,
 			 uint64_t length)
 {
-	int rc = 0;
+	int rc;
 
 	pthread_mutex_lock(&ring_lock);
-	if (ring_ready() && ring_wanted(pages)) {
-		rc = ring_reg_add(pages, va, va + length - 1);
-		if (rc)
-			ring_reg_sub(pages, va, va + length - 1);
-		/* Free rings only show the pins: never fail for them. */
-		if (!ring_charged)
-			rc = 0;
-		else if (rc && rc != -ENOMEM)
-			rc = pages->type == IOPT_ADDRESS_FILE ? -EINVAL :
-								-EFAULT;
-	}
+	rc = ring_register_in(pages, pages_acct(pages), pages->source_uid,
+			      &pages->ring_regs, va, length);
 	pthread_mutex_unlock(&ring_lock);
 	return rc;
 }
@@ -1297,9 +1388,171 @@ static void ring_unregister(struct iopt_pages *pages, uintptr_t va,
 	if (interval_tree_empty(&pages->ring_regs))
 		return;
 	pthread_mutex_lock(&ring_lock);
-	if (ring_pid != getpid())
-		ring_forget_inherited();
-	ring_reg_sub(pages, va, va + length - 1);
+	accts_check_fork();
+	ring_reg_sub(&pages->ring_regs, va, va + length - 1);
+	pthread_mutex_unlock(&ring_lock);
+}
+
+/* ---- IOAS_CHANGE_PROCESS -------------------------------------------------- */
+
+/* Register every pinned run of @pages in @a, into @regs. */
+static int ring_register_pinned(struct iopt_pages *pages, struct pin_acct *a,
+				uid_t uid, struct interval_tree_root *regs)
+{
+	struct interval_tree_span_iter it;
+	int rc;
+
+	if (!pages->npinned)
+		return 0;
+	if (pages->whole_holds)
+		return ring_register_in(pages, a, uid, regs, pages->base,
+					pages->npages << IOPT_PAGE_SHIFT);
+	interval_tree_for_each_span(&it, &pages->holds, 0, pages->npages - 1) {
+		if (it.is_hole)
+			continue;
+		rc = ring_register_in(
+			pages, a, uid, regs,
+			pages->base + (it.start_used << IOPT_PAGE_SHIFT),
+			(it.last_used - it.start_used + 1) << IOPT_PAGE_SHIFT);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Does the kernel move @pages' charge to process @pid, user @uid? */
+static bool change_needed(const struct iopt_pages *pages, pid_t pid,
+			  uid_t uid)
+{
+	pid_t from = pages->pin_acct ? pages->pin_acct->pid : own_pid;
+
+	switch (pages->account_mode) {
+	case IOPT_PAGES_ACCOUNT_USER:
+		return from != pid || pages->source_uid != uid;
+	case IOPT_PAGES_ACCOUNT_MM:
+		return from != pid;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The caller of IOAS_CHANGE_PROCESS: this process (NULL), or the remote
+ * caller being served, with the ring it made for its account (or none).
+ */
+static int change_target(struct pin_acct **to, pid_t *pid, uid_t *uid)
+{
+	struct uaccess_target *t = uaccess_target_get();
+	int fd;
+
+	*to = NULL;
+	*pid = own_pid;
+	*uid = getuid();
+	if (!t)
+		return 0;
+	*pid = t->pid;
+	*uid = t->uid;
+	fd = uaccess_fd(UACCESS_FD_PIN_RING);
+	*to = acct_new(t->pid, t->uid, t->ring_charged, true);
+	if (!*to)
+		return -ENOMEM;
+	if (fd >= 0) {
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (fd >= 0 && acct_add_ring(*to, fd))
+			close(fd);
+	}
+	/* Without its ring the caller's pins are counted here. */
+	if (!(*to)->nrings)
+		(*to)->charged = false;
+	return 0;
+}
+
+struct change_step {
+	struct interval_tree_root regs;	/* the registrations in the new account */
+	uint8_t old_mode, new_mode;	/* internal charge before / after */
+	bool moving;
+};
+
+int iopt_pages_change_process(struct iopt_pages **list, size_t n)
+{
+	struct change_step *steps = ufi_calloc(n ? n : 1, sizeof(*steps));
+	struct pin_acct *to, *dest;
+	size_t i, done = 0;
+	pid_t pid;
+	uid_t uid;
+	int rc;
+
+	if (!steps)
+		return -ENOMEM;
+	pthread_mutex_lock(&ring_lock);
+	accts_check_fork();
+	rc = change_target(&to, &pid, &uid);
+	if (rc)
+		goto out_unlock;
+	dest = to ? to : own_ready();
+
+	/* Charge and register everything in the new owner first... */
+	for (; done < n; done++) {
+		struct iopt_pages *p = list[done];
+		struct change_step *s = &steps[done];
+
+		if (!change_needed(p, pid, uid))
+			continue;
+		s->old_mode = internal_mode_in(p, pages_acct(p), p->source_uid);
+		s->new_mode = internal_mode_in(p, dest, uid);
+		rc = account_charge(s->new_mode, uid, p->npinned);
+		if (rc)
+			goto err_undo;
+		s->moving = true;
+		rc = ring_register_pinned(p, dest, uid, &s->regs);
+		if (rc)
+			goto err_undo;
+	}
+	/* ...then let go of the old one (nothing here can fail). */
+	for (i = 0; i < n; i++) {
+		struct iopt_pages *p = list[i];
+		struct change_step *s = &steps[i];
+
+		if (!s->moving)
+			continue;
+		ring_reg_sub_all(&p->ring_regs);
+		account_uncharge(s->old_mode, p->source_uid, p->npinned);
+		p->ring_regs = s->regs;
+		if (p->pin_acct)
+			acct_put(p->pin_acct);
+		p->pin_acct = to;
+		if (to)
+			to->refs++;
+		p->source_uid = uid;
+	}
+	goto out_put;
+
+err_undo:
+	/* uAPI: a failed IOAS_CHANGE_PROCESS changes nothing. */
+	for (i = 0; i <= done && i < n; i++) {
+		struct change_step *s = &steps[i];
+
+		if (!s->moving)
+			continue;
+		ring_reg_sub_all(&s->regs);
+		account_uncharge(s->new_mode, uid, list[i]->npinned);
+	}
+out_put:
+	if (to)
+		acct_put(to);
+out_unlock:
+	pthread_mutex_unlock(&ring_lock);
+	free(steps);
+	return rc;
+}
+
+static void iopt_pages_release_acct(struct iopt_pages *pages)
+{
+	if (!pages->pin_acct)
+		return;
+	pthread_mutex_lock(&ring_lock);
+	acct_put(pages->pin_acct);
+	pages->pin_acct = NULL;
 	pthread_mutex_unlock(&ring_lock);
 }
 
@@ -1364,15 +1617,6 @@ static void iopt_pages_unregister(struct iopt_pages *pages, uint64_t index,
 
 	ring_unregister(pages, va, len);
 	pin_registry_sub(va, len);
-}
-
-/* What pages.c itself charges for @pages: nothing if the kernel does. */
-static uint8_t iopt_pages_internal_mode(const struct iopt_pages *pages)
-{
-	if (pages->account_mode == IOPT_PAGES_ACCOUNT_NONE ||
-	    ring_enforces(pages))
-		return IOPT_PAGES_ACCOUNT_NONE;
-	return pages->account_mode;
 }
 
 /* Undo the registration of every hole of holds in [index, last_index]. */

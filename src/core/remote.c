@@ -98,7 +98,7 @@ static pthread_mutex_t owners_lock = PTHREAD_MUTEX_INITIALIZER;
 int remote_req_decode(const void *buf, size_t len, unsigned int nkfds,
 		      struct remote_wire_req *req)
 {
-	unsigned int want = 0;
+	unsigned int want = 0, rings = 0;
 
 	if (len < REMOTE_REQ_HDR || len > sizeof(*req))
 		return -EPROTO;
@@ -108,7 +108,8 @@ int remote_req_decode(const void *buf, size_t len, unsigned int nkfds,
 	    len != REMOTE_REQ_HDR + req->nfds * sizeof(req->fds[0]))
 		return -EPROTO;
 	if (req->op < REMOTE_OP_IOCTL || req->op >= REMOTE_OP_MAX ||
-	    (req->flags & ~(REMOTE_REQ_BORROWED | REMOTE_REQ_SHARED)) ||
+	    (req->flags & ~(REMOTE_REQ_BORROWED | REMOTE_REQ_SHARED |
+			    REMOTE_REQ_RING_CHARGED)) ||
 	    req->__reserved)
 		return -EPROTO;
 	if ((req->flags & REMOTE_REQ_BORROWED) &&
@@ -121,9 +122,16 @@ int remote_req_decode(const void *buf, size_t len, unsigned int nkfds,
 	for (unsigned int i = 0; i < req->nfds; i++) {
 		if (req->fds[i].kind == REMOTE_FD_KERNEL)
 			want++;
+		else if (req->fds[i].kind == REMOTE_FD_RING)
+			rings++;
 		else if (req->fds[i].kind != REMOTE_FD_FILE)
 			return -EPROTO;
 	}
+	/* A ring, and what it charges, only come with CHANGE_PROCESS. */
+	if ((rings || (req->flags & REMOTE_REQ_RING_CHARGED)) &&
+	    (rings > 1 || req->op != REMOTE_OP_IOCTL ||
+	     req->cmd != IOMMU_IOAS_CHANGE_PROCESS))
+		return -EPROTO;
 	if (req->op == REMOTE_OP_FORK && req->nfds)
 		return -EPROTO;
 	if (req->op == REMOTE_OP_FORK)
@@ -181,10 +189,12 @@ static int msg_send(int sock, const void *buf, size_t len, const int *fds,
 /*
  * Receive one message: its length, 0 at EOF, or -errno.  Up to @maxfds
  * fds land in @fds (*nfds); more, or a cut message, is -EPROTO with every
- * received fd closed.  @pid gets the sender's pid when the kernel says it.
+ * received fd closed.  @cred gets the sender's pid and uid when the kernel
+ * says them.
  */
 static ssize_t msg_recv(int sock, void *buf, size_t len, int *fds,
-			unsigned int maxfds, unsigned int *nfds, pid_t *pid)
+			unsigned int maxfds, unsigned int *nfds,
+			struct ucred *cred)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * (REMOTE_MAX_FDS + 1)) +
@@ -225,11 +235,8 @@ static ssize_t msg_recv(int sock, void *buf, size_t len, int *fds,
 					bad = true;
 				}
 			}
-		} else if (c->cmsg_type == SCM_CREDENTIALS && pid) {
-			struct ucred cred;
-
-			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-			*pid = cred.pid;
+		} else if (c->cmsg_type == SCM_CREDENTIALS && cred) {
+			memcpy(cred, CMSG_DATA(c), sizeof(*cred));
 		}
 	}
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
@@ -468,17 +475,37 @@ static void serve_export(struct remote_conn *c, struct uaccess_target *t,
 	}
 }
 
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* Our copy of fd @fd of process @pid (close-on-exec), or -1. */
+static int take_fd(pid_t pid, int fd)
+{
+	int pidfd = syscall(SYS_pidfd_open, pid, 0), ret;
+
+	if (pidfd < 0)
+		return -1;
+	ret = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	close(pidfd);
+	return ret < 0 ? -1 : ret;
+}
+
 static long serve_call(struct remote_conn *c, const struct remote_wire_req *req,
-		       const int *kfds, pid_t pid, struct remote_wire_rep *rep,
-		       int *out_fds)
+		       const int *kfds, const struct ucred *cred,
+		       struct remote_wire_rep *rep, int *out_fds)
 {
 	struct uaccess_fd map[REMOTE_MAX_FDS];
 	struct uaccess_target t = {
-		.pid = pid,
+		.pid = cred->pid,
+		.uid = cred->uid,
 		.borrowed = req->flags & (REMOTE_REQ_BORROWED |
 					  REMOTE_REQ_SHARED),
+		.ring_charged = req->flags & REMOTE_REQ_RING_CHARGED,
 		.fds = map,
 	};
+	pid_t pid = cred->pid;
+	int taken = -1;
 	struct remote_ref *ref = conn_ref_find(c, req->handle);
 	unsigned int k = 0;
 	struct ufile *f;
@@ -495,6 +522,9 @@ static long serve_call(struct remote_conn *c, const struct remote_wire_req *req,
 		m->file = NULL;
 		if (req->fds[i].kind == REMOTE_FD_KERNEL) {
 			m->host_fd = kfds[k++];
+		} else if (req->fds[i].kind == REMOTE_FD_RING) {
+			m->fd = UACCESS_FD_PIN_RING;
+			m->host_fd = taken = take_fd(pid, req->fds[i].fd);
 		} else {
 			struct remote_ref *r =
 				conn_ref_find(c, req->fds[i].handle);
@@ -546,6 +576,8 @@ static long serve_call(struct remote_conn *c, const struct remote_wire_req *req,
 		break;
 	}
 	uaccess_target_set(NULL);
+	if (taken >= 0)
+		close(taken);
 	if (ret >= 0)
 		serve_export(c, &t, rep, out_fds);
 	ufile_put(f);
@@ -583,16 +615,16 @@ static int server_serve(struct remote_conn *c)
 	struct remote_wire_rep rep = {};
 	struct remote_wire_req req;
 	int kfds[REMOTE_MAX_FDS + 1], out_fds[REMOTE_MAX_FILES];
+	struct ucred cred = { .pid = 0 };
 	unsigned int nk;
-	pid_t pid = 0;
 	ssize_t n;
 	int ret;
 
 	n = msg_recv(c->fd, buf, sizeof(buf), kfds, REMOTE_MAX_FDS + 1, &nk,
-		     &pid);
+		     &cred);
 	if (n <= 0)
 		return n ? (int)n : -EPIPE;
-	if (remote_req_decode(buf, n, nk, &req) || pid <= 0) {
+	if (remote_req_decode(buf, n, nk, &req) || cred.pid <= 0) {
 		close_fds(kfds, nk);
 		return -EPROTO;
 	}
@@ -610,7 +642,7 @@ static int server_serve(struct remote_conn *c)
 		nk = 0;
 		break;
 	default:
-		rep.ret = serve_call(c, &req, kfds, pid, &rep, out_fds);
+		rep.ret = serve_call(c, &req, kfds, &cred, &rep, out_fds);
 		break;
 	}
 	close_fds(kfds, nk);
@@ -1299,6 +1331,40 @@ static long remote_type1_map(struct ufile *f, void *arg)
 	return ret;
 }
 
+/*
+ * IOMMU_IOAS_CHANGE_PROCESS from a client: with a ring of ours, which the
+ * owner takes and registers the pinned pages in, so our mm counts them.
+ * Without io_uring the owner counts them alone.
+ */
+static long remote_change_process(struct ufile *f, void *arg)
+{
+	struct remote_wire_req req = {
+		.op = REMOTE_OP_IOCTL,
+		.handle = f->handle,
+		.cmd = IOMMU_IOAS_CHANGE_PROCESS,
+		.arg = (uintptr_t)arg,
+	};
+	int rfds[REMOTE_MAX_FILES], ring;
+	struct remote_wire_rep rep;
+	bool charged = false;
+	long ret;
+
+	ring = iopt_pin_ring_make(&charged);
+	if (ring >= 0) {
+		req.fds[0].fd = ring;
+		req.fds[0].kind = REMOTE_FD_RING;
+		req.nfds = 1;
+		if (charged)
+			req.flags |= REMOTE_REQ_RING_CHARGED;
+	}
+	ret = remote_call(f->owner, &req, NULL, 0, &rep, rfds);
+	if (ret >= 0)
+		close_fds(rfds, rep.nfiles);
+	if (ring >= 0)
+		close(ring);
+	return ret;
+}
+
 long remote_ioctl(struct ufile *f, unsigned long cmd, void *arg)
 {
 	struct remote_wire_req req = {
@@ -1316,6 +1382,8 @@ long remote_ioctl(struct ufile *f, unsigned long cmd, void *arg)
 		return remote_ioas_map(f, arg);
 	if (cmd == VFIO_IOMMU_MAP_DMA)
 		return remote_type1_map(f, arg);
+	if (cmd == IOMMU_IOAS_CHANGE_PROCESS)
+		return remote_change_process(f, arg);
 	nk = remote_fds_in(f, cmd, arg, &req, kfds);
 	ret = remote_call(f->owner, &req, kfds, nk, &rep, rfds);
 	if (ret >= 0)

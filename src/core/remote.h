@@ -41,6 +41,11 @@ enum remote_op {
 enum remote_fd_kind {
 	REMOTE_FD_KERNEL = 1,	/* a kernel fd, passed with SCM_RIGHTS */
 	REMOTE_FD_FILE,		/* an emulated file of the same owner */
+	/*
+	 * The io_uring of the client's IOMMU_IOAS_CHANGE_PROCESS: the owner
+	 * takes it with pidfd_getfd() (SCM_RIGHTS refuses io_uring files).
+	 */
+	REMOTE_FD_RING,
 };
 
 #define REMOTE_MAX_FDS 4
@@ -57,6 +62,8 @@ struct remote_wire_fd {
 #define REMOTE_REQ_BORROWED (1u << 0)
 /* IOMMU_IOAS_MAP of shared memory the owner maps at the same addresses */
 #define REMOTE_REQ_SHARED (1u << 1)
+/* The REMOTE_FD_RING ring charges the client's user (no CAP_IPC_LOCK) */
+#define REMOTE_REQ_RING_CHARGED (1u << 2)
 
 struct remote_wire_req {
 	uint32_t op;		/* enum remote_op */

@@ -63,6 +63,9 @@ struct uaccess_fd {
  */
 struct uaccess_target {
 	pid_t pid;			/* whose memory user pointers name */
+	uid_t uid;			/* its uid (SCM_CREDENTIALS) */
+	/* The ring passed as UACCESS_FD_PIN_RING charges the caller's user. */
+	bool ring_charged;
 	/*
 	 * IOMMU_IOAS_MAP_FILE standing for the caller's IOMMU_IOAS_MAP of its
 	 * private memory: pages not pinned while the caller lives cannot be
@@ -83,6 +86,11 @@ struct uaccess_target {
  * offset in it; otherwise uaccess_fd() answers a negative number.
  */
 #define UACCESS_FD_TYPE1_SOURCE (-2)
+/*
+ * Likewise for the io_uring a client makes for its IOMMU_IOAS_CHANGE_PROCESS:
+ * pinned pages move into it, so its mm counts them (pages.c).
+ */
+#define UACCESS_FD_PIN_RING (-3)
 
 /* Serve as @t (NULL: this process again).  Per thread. */
 void uaccess_target_set(struct uaccess_target *t);

@@ -434,6 +434,102 @@ TEST(fork_child_maps_its_file)
 	no_leaks();
 }
 
+/* VmPin of process @pid, in pages; -1 when the kernel does not show it. */
+static long vm_pin_of(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (!strncmp(line, "VmPin:", 6))
+			kb = strtol(line + 6, NULL, 10);
+	fclose(fp);
+	return kb < 0 ? -1 : kb * 1024 / (long)PAGE_SIZE_T;
+}
+
+struct moving {
+	int fd;
+	pid_t parent;
+	long base;		/* the parent's VmPin without our pins */
+};
+
+static int change_process(int fd)
+{
+	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
+
+	return t_ioctl(fd, IOMMU_IOAS_CHANGE_PROCESS, &cmd);
+}
+
+static void child_takes_the_charge(struct child *c, void *arg)
+{
+	struct moving *m = arg;
+
+	CHECK_EQ(vm_pin_of(getpid()), 0);
+	CHECK_EQ(vm_pin_of(m->parent), m->base + BUF_PAGES);
+	CHECK_OK(change_process(m->fd));
+	/* uAPI: the pins now count in the caller's mm, not the parent's. */
+	CHECK_EQ(vm_pin_of(getpid()), BUF_PAGES);
+	CHECK_EQ(vm_pin_of(m->parent), m->base);
+	to_test(c, 1);
+	from_test(c);
+	/* The parent took them back. */
+	CHECK_EQ(vm_pin_of(getpid()), 0);
+	CHECK_OK(change_process(m->fd));
+	CHECK_EQ(vm_pin_of(getpid()), BUF_PAGES);
+	to_test(c, 2);
+	/* Exits with the charge: it goes with this mm, as in the kernel. */
+}
+
+TEST(fork_change_process_moves_vm_pin)
+{
+	struct moving m = { .fd = t_open_iommufd(), .parent = getpid() };
+	int mfd = memfd_create("fork-test", MFD_CLOEXEC);
+	uint64_t iova = 1ull << 24;
+	struct child c;
+	uint32_t ioas;
+
+	if (getenv("UIOMMU_NO_IO_URING") || vm_pin_of(getpid()) < 0)
+		SKIP("pins are counted in VmPin only through io_uring");
+	/* uAPI: pins of a process with CAP_IPC_LOCK stay where they are. */
+	t_drop_ipc_lock();
+	CHECK_OK(ftruncate(mfd, BUF_PAGES * PAGE_SIZE_T));
+	CHECK_OK(t_ioas_alloc(m.fd, &ioas));
+	CHECK_OK(t_mock_domain(m.fd, ioas, NULL, NULL, NULL));
+	m.base = vm_pin_of(getpid());
+	CHECK_OK(t_ioas_map_file(m.fd, ioas, mfd, 0, BUF_PAGES * PAGE_SIZE_T,
+				 &iova));
+	if (vm_pin_of(getpid()) == m.base)
+		SKIP("no io_uring here: pins are counted internally only");
+	CHECK_EQ(vm_pin_of(getpid()), m.base + BUF_PAGES);
+	/* To the process that already pays: nothing moves. */
+	CHECK_OK(change_process(m.fd));
+	CHECK_EQ(vm_pin_of(getpid()), m.base + BUF_PAGES);
+
+	child_start(&c, child_takes_the_charge, &m);
+	CHECK_EQ(from_child(&c), 1);
+	CHECK_EQ(vm_pin_of(getpid()), m.base);
+	CHECK_OK(change_process(m.fd));
+	CHECK_EQ(vm_pin_of(getpid()), m.base + BUF_PAGES);
+	CHECK_EQ(vm_pin_of(c.pid), 0);
+	to_child(&c, 0);
+	CHECK_EQ(from_child(&c), 2);
+	CHECK_EQ(vm_pin_of(getpid()), m.base);
+	CHECK_EQ(child_wait(&c), 0);
+	/* Pages charged to an exited process still unpin and unmap. */
+	CHECK_OK(t_ioas_unmap(m.fd, ioas, 0, UINT64_MAX, NULL));
+	CHECK_OK(t_ioas_map_file(m.fd, ioas, mfd, 0, PAGE_SIZE_T, &iova));
+	CHECK_EQ(vm_pin_of(getpid()), m.base + 1);
+	CHECK_OK(t_close(m.fd));
+	CHECK_EQ(vm_pin_of(getpid()), m.base);
+	close(mfd);
+	no_leaks();
+}
+
 struct shared_args {
 	struct map_args m;
 	bool drop_caps;

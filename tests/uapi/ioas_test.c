@@ -166,17 +166,6 @@ static int memfd_of(size_t len)
 	return mfd;
 }
 
-/* Lose CAP_IPC_LOCK so that pinned pages are accounted (test is forked). */
-static void drop_ipc_lock(void)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2] = {};
-
-	CHECK_OK(syscall(SYS_capget, &hdr, data));
-	data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
-	CHECK_OK(syscall(SYS_capset, &hdr, data));
-}
-
 static void set_memlock_pages(uint64_t pages)
 {
 	struct rlimit rl = { pages * PAGE_SIZE_T, pages * PAGE_SIZE_T };
@@ -1131,7 +1120,7 @@ TEST(pinned_pages_are_accounted_to_rlimit_memlock)
 	uint64_t p = PAGE_SIZE_T, iova;
 	uint32_t a, b;
 
-	drop_ipc_lock();
+	t_drop_ipc_lock();
 	set_memlock_pages(16);
 	CHECK_OK(t_ioas_alloc(fd, &a));
 	/* Without a domain nothing is pinned, so nothing is charged. */
@@ -1158,7 +1147,7 @@ TEST(accounting_is_released_on_close)
 {
 	char *buf = t_buffer(16 * PAGE_SIZE_T);
 
-	drop_ipc_lock();
+	t_drop_ipc_lock();
 	set_memlock_pages(16);
 	for (int i = 0; i < 3; i++) {
 		int fd = t_open_iommufd();
@@ -1182,7 +1171,7 @@ TEST(cap_ipc_lock_skips_accounting)
 	CHECK_OK(t_mock_domain(fd, id, NULL, NULL, NULL));
 	/* uAPI: CAP_IPC_LOCK at map time: no RLIMIT_MEMLOCK charge. */
 	CHECK_OK(t_ioas_map(fd, id, buf, 4 * PAGE_SIZE_T, NULL));
-	drop_ipc_lock();
+	t_drop_ipc_lock();
 	CHECK_ERRNO(t_ioas_map(fd, id, buf, 2 * PAGE_SIZE_T, NULL), ENOMEM);
 	t_close(fd);
 }
@@ -1223,7 +1212,7 @@ TEST(change_process_moves_the_charge_to_the_caller)
 	mfd2 = memfd_of(16 * p);
 	CHECK_OK(t_ioas_alloc(fd, &id));
 	CHECK_OK(t_mock_domain(fd, id, NULL, NULL, NULL));
-	drop_ipc_lock();
+	t_drop_ipc_lock();
 	set_memlock_pages(16);
 	CHECK_OK(map_file(fd, id, mfd1, 0, 16 * p, NULL, RW));
 	/* The caller becomes another user, who pays for its own maps. */

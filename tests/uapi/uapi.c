@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <linux/vfio.h>
 #include <uiommu/emu.h>
@@ -218,6 +222,34 @@ int t_ioas_map(int fd, uint32_t ioas_id, void *buf, uint64_t len,
 		.length = len,
 	};
 	int ret = t_ioctl(fd, IOMMU_IOAS_MAP, &cmd);
+
+	if (!ret && iova)
+		*iova = cmd.iova;
+	return ret;
+}
+
+void t_drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {};
+
+	CHECK_OK(syscall(SYS_capget, &hdr, data));
+	data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	CHECK_OK(syscall(SYS_capset, &hdr, data));
+}
+
+int t_ioas_map_file(int fd, uint32_t ioas_id, int mfd, uint64_t start,
+		    uint64_t len, uint64_t *iova)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas_id,
+		.fd = mfd,
+		.start = start,
+		.length = len,
+	};
+	int ret = t_ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd);
 
 	if (!ret && iova)
 		*iova = cmd.iova;

@@ -94,6 +94,12 @@ void fixture_teardown(struct fixture *self);
 	}                                                                    \
 	static void vt_body_##tname(struct fixture *self)
 
+/*
+ * Lose CAP_IPC_LOCK from the effective set, as the kernel selftest does, so
+ * that pinned pages are accounted (the test runs forked: it stays there).
+ */
+void t_drop_ipc_lock(void);
+
 /* Small wrappers used all over the suite. */
 int t_ioas_alloc(int fd, uint32_t *ioas_id);
 /* IOMMU_IOAS_MAP at a fixed iova (flags FIXED_IOVA|READ|WRITE). */
@@ -102,6 +108,9 @@ int t_ioas_map_fixed(int fd, uint32_t ioas_id, void *buf, uint64_t len,
 /* IOMMU_IOAS_MAP with an allocated iova, returned in *iova. */
 int t_ioas_map(int fd, uint32_t ioas_id, void *buf, uint64_t len,
 	       uint64_t *iova);
+/* IOMMU_IOAS_MAP_FILE (read/write) with an allocated iova, in *iova. */
+int t_ioas_map_file(int fd, uint32_t ioas_id, int mfd, uint64_t start,
+		    uint64_t len, uint64_t *iova);
 int t_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova, uint64_t len,
 		 uint64_t *unmapped);
 int t_destroy(int fd, uint32_t id);

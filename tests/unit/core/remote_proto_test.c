@@ -124,6 +124,34 @@ TEST(remote_req_decode_map_flags_belong_to_maps)
 	CHECK_EQ(remote_req_decode(&in, req_len(0), 0, &out), -EPROTO);
 }
 
+TEST(remote_req_decode_a_ring_only_with_change_process)
+{
+	struct remote_wire_req in = ioctl_req(), out;
+
+	in.nfds = 1;
+	in.fds[0].kind = REMOTE_FD_RING;
+	in.fds[0].fd = 5;
+	/* Not SCM_RIGHTS: the owner takes the ring by number. */
+	CHECK_EQ(remote_req_decode(&in, req_len(1), 0, &out), -EPROTO);
+	in.cmd = IOMMU_IOAS_CHANGE_PROCESS;
+	CHECK_EQ(remote_req_decode(&in, req_len(1), 0, &out), 0);
+	CHECK_EQ(remote_req_decode(&in, req_len(1), 1, &out), -EPROTO);
+	in.flags = REMOTE_REQ_RING_CHARGED;
+	CHECK_EQ(remote_req_decode(&in, req_len(1), 0, &out), 0);
+	/* One ring at most. */
+	in.nfds = 2;
+	in.fds[1] = in.fds[0];
+	CHECK_EQ(remote_req_decode(&in, req_len(2), 0, &out), -EPROTO);
+	/* The charged flag goes with CHANGE_PROCESS alone. */
+	in = ioctl_req();
+	in.flags = REMOTE_REQ_RING_CHARGED;
+	CHECK_EQ(remote_req_decode(&in, req_len(0), 0, &out), -EPROTO);
+	in.cmd = IOMMU_IOAS_CHANGE_PROCESS;
+	CHECK_EQ(remote_req_decode(&in, req_len(0), 0, &out), 0);
+	in.op = REMOTE_OP_WRITE;
+	CHECK_EQ(remote_req_decode(&in, req_len(0), 0, &out), -EPROTO);
+}
+
 TEST(remote_rep_decode_rules)
 {
 	struct remote_wire_rep in = { .ret = -ENOENT }, out;

@@ -391,6 +391,31 @@ static void scn_mock_domain(struct sweep *s)
 	STEP(s, do_destroy(s->fd, stdev2));
 }
 
+/* IOAS_CHANGE_PROCESS over file maps, pinned by a domain. */
+static void scn_change_process(struct sweep *s)
+{
+	struct iommu_ioas_change_process change = { .size = sizeof(change) };
+	struct iommu_ioas_map_file mf = {
+		.size = sizeof(mf),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE |
+			 IOMMU_IOAS_MAP_FIXED_IOVA,
+		.iova = 1ull << 24,
+	};
+	uint64_t len = BUF_PAGES * s->page;
+
+	STEP(s, do_open_iommufd(s));
+	STEP(s, do_ioas_alloc(s, &s->ioas));
+	STEP(s, do_mock_domain(s, s->ioas, &s->stdev, &s->hwpt, &s->idev));
+	mf.ioas_id = s->ioas;
+	mf.fd = s->memfd;
+	mf.length = len;
+	STEP(s, uiommu_ioctl(s->fd, IOMMU_IOAS_MAP_FILE, &mf));
+	mf.iova = 1ull << 25;
+	STEP(s, uiommu_ioctl(s->fd, IOMMU_IOAS_MAP_FILE, &mf));
+	STEP(s, uiommu_ioctl(s->fd, IOMMU_IOAS_CHANGE_PROCESS, &change));
+	STEP(s, do_unmap(s->fd, s->ioas, 0, UINT64_MAX));
+}
+
 static void scn_access(struct sweep *s)
 {
 	struct iommu_test_cmd create = {
@@ -1392,6 +1417,11 @@ TEST_TIMEOUT(sweep_ioas, 300)
 TEST_TIMEOUT(sweep_mock_domain, 300)
 {
 	sweep("mock_domain", scn_mock_domain);
+}
+
+TEST_TIMEOUT(sweep_change_process, 300)
+{
+	sweep("change_process", scn_change_process);
 }
 
 TEST_TIMEOUT(sweep_access, 300)
