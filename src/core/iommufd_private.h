@@ -201,6 +201,11 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd) __weak_impl;
  * whether it charges the user (*charged), or -errno without io_uring.
  */
 int iopt_pin_ring_make(bool *charged);
+/*
+ * pages.c: @npages MM-mode pinned pages of a context served by another
+ * process were moved to this one (IOAS_CHANGE_PROCESS): show them in VmLck.
+ */
+void iopt_mm_adopt(uint64_t npages);
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd) __weak_impl;
 int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd) __weak_impl;
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd) __weak_impl;

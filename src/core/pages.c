@@ -477,7 +477,92 @@ static struct uid_account *uid_account_get(uid_t uid)
 	return a;
 }
 
-static int account_charge(uint8_t mode, uid_t uid, uint64_t npages)
+/*
+ * MM mode in VmLck.  The kernel's MM mode charges mm->locked_vm, the counter
+ * mlock() uses.  This process shows its MM-mode pins there with one
+ * PROT_NONE, MAP_NORESERVE anonymous region, mlock2()ed with MLOCK_ONFAULT,
+ * as long as those pins: the kernel counts it in locked_vm and applies
+ * RLIMIT_MEMLOCK to it together with the program's own mlock()s (ENOMEM
+ * past it unless CAP_IPC_LOCK), just as for iommufd's MM mode, and no memory
+ * is ever behind it; mremap() resizes it.  The region also shows pages a
+ * forked child took over with IOAS_CHANGE_PROCESS (mm_adopted, see
+ * remote.c).  Where it cannot be made (no mlock2) the limit is checked here
+ * against this process's pins alone.  Guarded by account_lock.
+ */
+static uint64_t mm_adopted;		/* MM-mode pages another process moved here */
+static void *lock_va;
+static uint64_t lock_pages;
+static uint64_t lock_hidden;		/* counted before fork(): not ours */
+static pid_t lock_pid;
+
+/*
+ * Make the region show @total MM-mode pages: 0, -ENOMEM (the kernel's
+ * limit), -ENOSYS.  A forked child does not inherit locked_vm, so what the
+ * counters held at fork() is not shown (a keeper may still unpin it).
+ */
+static int lock_region_set(uint64_t total)
+{
+	uint64_t npages;
+	size_t len;
+	void *va;
+
+	if (lock_pid != getpid()) {
+		/* Inherited over fork(): mlock() is not, and that copy is ours. */
+		if (lock_va)
+			syscall(SYS_munmap, lock_va,
+				(size_t)(lock_pages << IOPT_PAGE_SHIFT));
+		lock_va = NULL;
+		lock_pages = 0;
+		lock_hidden = lock_pid ? mm_locked + mm_adopted : 0;
+		lock_pid = getpid();
+	}
+	if (total < lock_hidden)
+		lock_hidden = total;
+	npages = total - lock_hidden;
+	if (npages == lock_pages)
+		return 0;
+	if (!npages) {
+		syscall(SYS_munmap, lock_va, (size_t)(lock_pages << IOPT_PAGE_SHIFT));
+		lock_va = NULL;
+		lock_pages = 0;
+		return 0;
+	}
+	if (npages > SIZE_MAX >> IOPT_PAGE_SHIFT)
+		return -ENOMEM;
+	len = npages << IOPT_PAGE_SHIFT;
+	if (!lock_va) {
+		va = (void *)syscall(SYS_mmap, NULL, len, PROT_NONE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				     -1, 0);
+		if (va == MAP_FAILED)
+			return -ENOMEM;
+		if (syscall(SYS_mlock2, va, len, MLOCK_ONFAULT)) {
+			int err = errno;
+
+			syscall(SYS_munmap, va, len);
+			return err == ENOMEM || err == EPERM || err == EAGAIN ?
+				       -ENOMEM :
+				       -ENOSYS;
+		}
+	} else {
+		va = (void *)syscall(SYS_mremap, lock_va,
+				     (size_t)(lock_pages << IOPT_PAGE_SHIFT), len,
+				     MREMAP_MAYMOVE);
+		if (va == MAP_FAILED)
+			return errno == ENOSYS ? -ENOSYS : -ENOMEM;
+	}
+	lock_va = va;
+	lock_pages = npages;
+	return 0;
+}
+
+/*
+ * Charge @npages pinned pages in @mode to @uid (USER) or to the process
+ * (MM): this one, or, with @mm, another whose pins are counted in *@mm.
+ * 0, or -ENOMEM past RLIMIT_MEMLOCK.
+ */
+static int account_charge(uint8_t mode, uid_t uid, uint64_t *mm,
+			  uint64_t npages)
 {
 	struct uid_account *a;
 	uint64_t limit, *counter;
@@ -494,8 +579,22 @@ static int account_charge(uint8_t mode, uid_t uid, uint64_t npages)
 			goto out_unlock;
 		}
 		counter = &a->locked;
+	} else if (mm) {
+		counter = mm;
 	} else {
 		counter = &mm_locked;
+		if (mm_locked + npages < mm_locked) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		/* uAPI: past RLIMIT_MEMLOCK is ENOMEM: the kernel's own check. */
+		rc = lock_region_set(mm_locked + mm_adopted + npages);
+		if (rc != -ENOSYS) {
+			if (!rc)
+				mm_locked += npages;
+			goto out_unlock;
+		}
+		rc = 0;
 	}
 	/* uAPI: pinning past RLIMIT_MEMLOCK is ENOMEM. */
 	if (*counter + npages < *counter || *counter + npages > limit) {
@@ -511,7 +610,8 @@ out_unlock:
 	return rc;
 }
 
-static void account_uncharge(uint8_t mode, uid_t uid, uint64_t npages)
+static void account_uncharge(uint8_t mode, uid_t uid, uint64_t *mm,
+			     uint64_t npages)
 {
 	struct uid_account *a;
 
@@ -522,9 +622,21 @@ static void account_uncharge(uint8_t mode, uid_t uid, uint64_t npages)
 		a = uid_account_get(uid);
 		if (!NEVER(!a || a->locked < npages))
 			a->locked -= npages;
+	} else if (mm) {
+		if (!NEVER(*mm < npages))
+			*mm -= npages;
 	} else if (!NEVER(mm_locked < npages)) {
 		mm_locked -= npages;
+		lock_region_set(mm_locked + mm_adopted);
 	}
+	pthread_mutex_unlock(&account_lock);
+}
+
+void iopt_mm_adopt(uint64_t npages)
+{
+	pthread_mutex_lock(&account_lock);
+	if (!lock_region_set(mm_locked + mm_adopted + npages))
+		mm_adopted += npages;
 	pthread_mutex_unlock(&account_lock);
 }
 
@@ -977,6 +1089,7 @@ struct pin_acct {
 	uid_t uid;			/* real uid the rings charge */
 	bool charged;			/* rings charge user->locked_vm */
 	bool fixed;			/* the caller's ring only: make no more */
+	uint64_t mm_pages;		/* its MM-mode pins (account_lock) */
 	uint32_t nrings;
 	struct pin_ring *rings;
 };
@@ -1324,6 +1437,12 @@ static bool ring_wanted(const struct iopt_pages *pages,
 	       uid == a->uid;
 }
 
+/* The MM-mode counter of @a's process (NULL: this process, VmLck). */
+static uint64_t *acct_mm(struct pin_acct *a)
+{
+	return a ? &a->mm_pages : NULL;
+}
+
 /* Called with ring_lock held: the account @pages' pins go to, or NULL. */
 static struct pin_acct *pages_acct(const struct iopt_pages *pages)
 {
@@ -1478,6 +1597,7 @@ int iopt_pages_change_process(struct iopt_pages **list, size_t n)
 	struct change_step *steps = ufi_calloc(n ? n : 1, sizeof(*steps));
 	struct pin_acct *to, *dest;
 	size_t i, done = 0;
+	uint64_t adopted = 0;
 	pid_t pid;
 	uid_t uid;
 	int rc;
@@ -1500,7 +1620,7 @@ int iopt_pages_change_process(struct iopt_pages **list, size_t n)
 			continue;
 		s->old_mode = internal_mode_in(p, pages_acct(p), p->source_uid);
 		s->new_mode = internal_mode_in(p, dest, uid);
-		rc = account_charge(s->new_mode, uid, p->npinned);
+		rc = account_charge(s->new_mode, uid, acct_mm(to), p->npinned);
 		if (rc)
 			goto err_undo;
 		s->moving = true;
@@ -1516,7 +1636,10 @@ int iopt_pages_change_process(struct iopt_pages **list, size_t n)
 		if (!s->moving)
 			continue;
 		ring_reg_sub_all(&p->ring_regs);
-		account_uncharge(s->old_mode, p->source_uid, p->npinned);
+		account_uncharge(s->old_mode, p->source_uid,
+				 acct_mm(p->pin_acct), p->npinned);
+		if (to && s->new_mode == IOPT_PAGES_ACCOUNT_MM)
+			adopted += p->npinned;
 		p->ring_regs = s->regs;
 		if (p->pin_acct)
 			acct_put(p->pin_acct);
@@ -1525,6 +1648,9 @@ int iopt_pages_change_process(struct iopt_pages **list, size_t n)
 			to->refs++;
 		p->source_uid = uid;
 	}
+	/* The caller shows its new MM-mode pins in its own VmLck (remote.c). */
+	if (to)
+		uaccess_target_get()->mm_adopt = adopted;
 	goto out_put;
 
 err_undo:
@@ -1535,7 +1661,7 @@ err_undo:
 		if (!s->moving)
 			continue;
 		ring_reg_sub_all(&s->regs);
-		account_uncharge(s->new_mode, uid, list[i]->npinned);
+		account_uncharge(s->new_mode, uid, acct_mm(to), list[i]->npinned);
 	}
 out_put:
 	if (to)
@@ -1668,7 +1794,8 @@ int iopt_pages_hold(struct iopt_pages *pages, uint64_t index,
 				goto err_free;
 			newly += it.last_hole - it.start_hole + 1;
 		}
-		rc = account_charge(mode, pages->source_uid, newly);
+		rc = account_charge(mode, pages->source_uid,
+				    acct_mm(pages->pin_acct), newly);
 		if (rc)
 			goto err_free;
 		interval_tree_for_each_span(&it, &pages->holds, index,
@@ -1704,7 +1831,8 @@ int iopt_pages_hold(struct iopt_pages *pages, uint64_t index,
 
 err_unregister:
 	iopt_pages_unregister_holes(pages, index, last_index, done);
-	account_uncharge(mode, pages->source_uid, newly);
+	account_uncharge(mode, pages->source_uid, acct_mm(pages->pin_acct),
+			 newly);
 err_free:
 	span_spare_release(&sp);
 	return rc;
@@ -1751,6 +1879,7 @@ void iopt_pages_unhold(struct iopt_pages *pages, uint64_t index,
 		u.unpinned = pages->npinned;
 	pages->npinned -= u.unpinned;
 	account_uncharge(iopt_pages_internal_mode(pages), pages->source_uid,
+			 acct_mm(pages->pin_acct),
 			 u.unpinned);
 }
 

@@ -578,6 +578,7 @@ static long serve_call(struct remote_conn *c, const struct remote_wire_req *req,
 	uaccess_target_set(NULL);
 	if (taken >= 0)
 		close(taken);
+	rep->mm_adopt = t.mm_adopt > UINT32_MAX ? UINT32_MAX : t.mm_adopt;
 	if (ret >= 0)
 		serve_export(c, &t, rep, out_fds);
 	ufile_put(f);
@@ -1358,8 +1359,15 @@ static long remote_change_process(struct ufile *f, void *arg)
 			req.flags |= REMOTE_REQ_RING_CHARGED;
 	}
 	ret = remote_call(f->owner, &req, NULL, 0, &rep, rfds);
-	if (ret >= 0)
+	if (ret >= 0) {
 		close_fds(rfds, rep.nfiles);
+		/*
+		 * Limit: shown once; later unpins at the owner do not lower
+		 * our VmLck (docs/compat.md).
+		 */
+		if (rep.mm_adopt)
+			iopt_mm_adopt(rep.mm_adopt);
+	}
 	if (ring >= 0)
 		close(ring);
 	return ret;

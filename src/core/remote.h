@@ -86,7 +86,8 @@ struct remote_wire_file {
 struct remote_wire_rep {
 	int64_t ret;		/* >= 0 or -errno */
 	uint32_t nfiles;	/* entries of files[] sent */
-	uint32_t __reserved;
+	/* IOMMU_IOAS_CHANGE_PROCESS: MM-mode pages the client now pays for */
+	uint32_t mm_adopt;
 	struct remote_wire_file files[REMOTE_MAX_FILES];
 };
 

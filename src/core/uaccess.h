@@ -66,6 +66,8 @@ struct uaccess_target {
 	uid_t uid;			/* its uid (SCM_CREDENTIALS) */
 	/* The ring passed as UACCESS_FD_PIN_RING charges the caller's user. */
 	bool ring_charged;
+	/* Out: MM-mode pages IOAS_CHANGE_PROCESS moved to the caller. */
+	uint64_t mm_adopt;
 	/*
 	 * IOMMU_IOAS_MAP_FILE standing for the caller's IOMMU_IOAS_MAP of its
 	 * private memory: pages not pinned while the caller lives cannot be

@@ -50,6 +50,11 @@ static long vm_pin_pages(void)
 	return status_kb("VmPin") * 1024 / (long)PAGE_SIZE_T;
 }
 
+static long vm_lck_pages(void)
+{
+	return status_kb("VmLck") * 1024 / (long)PAGE_SIZE_T;
+}
+
 static void need_io_uring(void)
 {
 	struct io_uring_params p = {};
@@ -217,8 +222,8 @@ TEST(memlock_limit_is_enforced_by_the_kernel)
 }
 
 /*
- * MM mode (IOMMU_OPTION_RLIMIT_MODE = 1) also counts in VmPin in the kernel.
- * Its VmLck (mm->locked_vm) is not modelled: docs/compat.md.
+ * MM mode (IOMMU_OPTION_RLIMIT_MODE = 1) counts in VmPin and in VmLck
+ * (mm->locked_vm, with the program's own mlock()s) in the kernel.
  */
 TEST(mm_mode_pins_show_in_vm_pin)
 {
@@ -229,23 +234,39 @@ TEST(mm_mode_pins_show_in_vm_pin)
 		.val64 = 1,
 	};
 	uint64_t p = PAGE_SIZE_T;
-	char *buf = t_buffer(8 * p);
+	char *buf = t_buffer(16 * p);
+	struct rlimit rl;
 	uint32_t ioas;
-	long base;
+	long base, lck;
 	int fd;
 
 	need_io_uring();
 	base = vm_pin_pages();
+	lck = vm_lck_pages();
 	fd = t_open_iommufd();
 	if (t_ioctl(fd, IOMMU_OPTION, &opt)) {
 		CHECK_EQ(errno, EPERM);
 		SKIP("MM accounting mode needs CAP_SYS_RESOURCE");
 	}
+	/* uAPI: with CAP_IPC_LOCK nothing would be charged. */
+	t_drop_ipc_lock();
 	CHECK_OK(t_ioas_alloc(fd, &ioas));
 	CHECK_OK(t_mock_domain(fd, ioas, NULL, NULL, NULL));
 	CHECK_OK(map_va(fd, ioas, buf, 8 * p, NULL));
 	CHECK_EQ(vm_pin_pages(), base + 8);
+	CHECK_EQ(vm_lck_pages(), lck + 8);
+	/* uAPI: past RLIMIT_MEMLOCK, the program's mlock()s included: ENOMEM. */
+	rl.rlim_cur = rl.rlim_max = (lck + 8 + 4) * p;
+	CHECK_OK(setrlimit(RLIMIT_MEMLOCK, &rl));
+	/* (the syscall: ASan's mlock() interceptor does nothing) */
+	CHECK_OK(syscall(SYS_mlock, buf + 8 * p, 4 * p));
+	CHECK_ERRNO(map_va(fd, ioas, buf + 12 * p, p, NULL), ENOMEM);
+	CHECK_EQ(vm_lck_pages(), lck + 12);
+	CHECK_OK(syscall(SYS_munlock, buf + 8 * p, 4 * p));
+	CHECK_OK(map_va(fd, ioas, buf + 12 * p, p, NULL));
+	CHECK_EQ(vm_lck_pages(), lck + 9);
 	CHECK_OK(t_ioas_unmap(fd, ioas, 0, UINT64_MAX, NULL));
 	CHECK_EQ(vm_pin_pages(), base);
+	CHECK_EQ(vm_lck_pages(), lck);
 	CHECK_OK(t_close(fd));
 }
