@@ -39,17 +39,18 @@
  *     user's locked_vm across all its processes, ENOMEM past the limit,
  *     exactly as iommufd's USER mode (io_uring also charges its own ring
  *     memory, 2 pages per ring on Linux 6.18, to the same counter);
+ *   - MM mode: the kernel too, through VmLck (see "MM mode in VmLck");
  *   - otherwise (a privileged process, which could raise CAP_IPC_LOCK
- *     anyway; MM mode; read-only or hugetlbfs memory; no io_uring): this
- *     file's own counters, which see only this process's pins, and MM mode
- *     does not add the process's mlock()ed pages.  VmLck is not raised.
+ *     anyway; read-only or hugetlbfs memory; no io_uring): this file's own
+ *     counters, which see only this process's pins.
  *
  * Locks: pages objects are guarded by ictx->lock of their context; the pin
  * registry, the file list, the accounting counters and the io_uring rings
  * are process-wide and each has its own mutex, taken under ictx->lock and
- * never together; the node reserve's lock is innermost.  Nothing here is
- * fork-aware except that a child leaves inherited rings alone (they count
- * in the parent's mm): a child must not use a context it inherited (the
+ * never together, except ring_lock -> account_lock (IOAS_CHANGE_PROCESS);
+ * the node reserve's lock is innermost.  Nothing here is fork-aware except
+ * that a child leaves inherited rings and its VmLck region alone (they
+ * count in the parent's mm): a child must not use a context it inherited (the
  * front ends route it to the owner).  A child's IOMMU_IOAS_MAP arrives from remote.c as the same
  * memory in another form (IOMMU_IOAS_MAP_FILE of a memfd or of its shared
  * file, or our own address of shared memory); such pages are "borrowed":
