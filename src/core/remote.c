@@ -54,6 +54,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,6 +362,7 @@ static struct list_head server_conns = LIST_HEAD_INIT(server_conns);
 static int server_epfd = -1;
 static bool server_started;
 static pthread_t server_thread;
+static sem_t server_running;		/* posted once the thread runs our code */
 /* An eventfd in server_epfd: written to make the server thread return. */
 static int server_stop_efd = -1;
 /* A keeper is being forked: the fork handlers leave the child as it is. */
@@ -696,6 +698,7 @@ static void *server_main(void *unused)
 {
 	struct epoll_event ev[16];
 
+	sem_post(&server_running);
 	for (;;) {
 		int n = epoll_wait(server_epfd, ev, ARRAY_SIZE(ev), -1);
 
@@ -749,10 +752,19 @@ static int server_start(void)
 	/* The program's signal handlers never run on our thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	sem_init(&server_running, 0, 0);
 	ret = pthread_create(&server_thread, NULL, server_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret)
 		return -ret;
+	/*
+	 * We are usually inside fork()'s prepare handler: let the new thread
+	 * finish starting (the C library's and a sanitizer's allocations
+	 * included) before the fork, or the child could inherit their locks
+	 * taken.
+	 */
+	while (sem_wait(&server_running) && errno == EINTR)
+		;
 	server_started = true;
 	return 0;
 }
