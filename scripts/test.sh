@@ -104,10 +104,12 @@ run_fuzz() {
 
 run_fuzz || total_fail=$((total_fail + 1))
 
-# The kernel's own iommufd selftest, from Debian's linux-source-6.12 (its
+# The kernel's own iommufd selftests, from Debian's linux-source-6.12 (its
 # v6.12 text), built unmodified against our headers and run under `uiommu
-# run` (scripts/kselftest.sh); each of its cases counts as a test case,
-# judged against tests/kselftest/expected-v6.12.txt.
+# run` (scripts/kselftest.sh): iommufd.c, then iommufd_fail_nth.c (the
+# kernel's failure sweep, through the fail-nth file uiommu emulates); each
+# of their cases counts as a test case, judged against
+# tests/kselftest/expected-v6.12.txt.
 run_kselftest() {
 	local tarball=/usr/src/linux-source-6.12.tar.xz src=build/kselftest-v6.12
 	local st=linux-source-6.12/tools/testing/selftests p f s
@@ -118,21 +120,30 @@ run_kselftest() {
 		total_skip=$((total_skip + 1))
 		return 0
 	fi
-	if [[ ! -f $src/$st/iommu/iommufd.c ]]; then
+	if [[ ! -f $src/$st/iommu/iommufd_fail_nth.c ]]; then
 		mkdir -p "$src"
-		tar -xJf "$tarball" -C "$src" "$st/iommu/iommufd.c" "$st/iommu/iommufd_utils.h" \
-			"$st/kselftest_harness.h" "$st/kselftest.h" ||
+		tar -xJf "$tarball" -C "$src" "$st/iommu/iommufd.c" "$st/iommu/iommufd_fail_nth.c" \
+			"$st/iommu/iommufd_utils.h" "$st/kselftest_harness.h" "$st/kselftest.h" ||
 			{ echo "uiommu: cannot extract the selftest from $tarball" >&2; return 1; }
 	fi
-	echo "== kselftest v6.12 (tools/testing/selftests/iommu/iommufd.c under uiommu run)"
-	rm -f build/kselftest/run.log
-	BUILD=build ./scripts/kselftest.sh "$src/linux-source-6.12" >build/kselftest.log 2>&1
+	kselftest_one iommufd run.log &&
+		kselftest_one iommufd_fail_nth run-iommufd_fail_nth.log
+}
+
+# One program of the selftest: build, run, judge, count.
+kselftest_one() {
+	local prog=$1 log=build/kselftest/$2 p f s
+
+	echo "== kselftest v6.12 (tools/testing/selftests/iommu/$prog.c under uiommu run)"
+	rm -f "$log"
+	PROG=$prog BUILD=build ./scripts/kselftest.sh "$src/linux-source-6.12" \
+		>"build/kselftest-$prog.log" 2>&1
 	read -r p f s < <(python3 scripts/kselftest_check.py tests/kselftest/expected-v6.12.txt \
-		build/kselftest/run.log | tee build/kselftest.check | tail -n 1)
-	head -n -1 build/kselftest.check
-	[[ -n $p ]] || { tail -n 20 build/kselftest.log; return 1; }
+		"$log" | tee "build/kselftest-$prog.check" | tail -n 1)
+	head -n -1 "build/kselftest-$prog.check"
+	[[ -n $p ]] || { tail -n 20 "build/kselftest-$prog.log"; return 1; }
 	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + s))
-	echo "   kselftest v6.12: $p passed, $f failed, $s skipped (log build/kselftest/run.log)"
+	echo "   kselftest v6.12 $prog: $p passed, $f failed, $s skipped (log $log)"
 }
 
 run_kselftest || total_fail=$((total_fail + 1))

@@ -427,6 +427,7 @@ void ufile_set_readable(struct ufile *f, bool readable)
 static const struct unode unodes[] = {
 	{ "/dev/iommu", false, iommufd_fops_open },
 	{ "/dev/vfio/devices/vfio", true, vfio_cdev_open },
+	{ "/proc/", true, fail_nth_open, fail_nth_path },
 };
 
 const struct unode *unode_lookup(const char *path)
@@ -434,6 +435,8 @@ const struct unode *unode_lookup(const char *path)
 	for (size_t i = 0; i < ARRAY_SIZE(unodes); i++) {
 		const struct unode *n = &unodes[i];
 
+		if (n->match && !n->match(path))
+			continue;
 		if (n->prefix ? !strncmp(path, n->path, strlen(n->path)) :
 				!strcmp(path, n->path))
 			return n;

@@ -191,11 +191,15 @@ struct unode {
 	const char *path;	/* exact path, or prefix when prefix is true */
 	bool prefix;
 	int (*open)(const char *path, int flags);	/* fd or -errno */
+	bool (*match)(const char *path);	/* instead of path, if set */
 };
 const struct unode *unode_lookup(const char *path);
 
 int iommufd_fops_open(const char *path, int flags);
 /* /dev/vfio/devices/<name>: an emulated device's VFIO cdev (src/dev). */
 int vfio_cdev_open(const char *path, int flags);
+/* /proc/.../task/<tid>/fail-nth of this process (src/core/fail_nth.c). */
+bool fail_nth_path(const char *path);
+int fail_nth_open(const char *path, int flags);
 
 #endif

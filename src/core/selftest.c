@@ -206,9 +206,7 @@ static int iommufd_test_add_reserved(struct iommufd_ucmd *ucmd,
  */
 static int iommufd_test_probe_user(uintptr_t uptr)
 {
-	char c;
-
-	return copy_from_user(&c, (const void *)uptr, 1);
+	return probe_user((const void *)uptr);
 }
 
 static int iommufd_test_md_check_pa(struct iommufd_ucmd *ucmd,

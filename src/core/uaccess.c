@@ -108,6 +108,13 @@ int copy_from_user(void *dst, const void *usrc, size_t len)
 	return vm_copy(dst, usrc, len, false, cur_target);
 }
 
+int probe_user(const void *usrc)
+{
+	char c;
+
+	return vm_copy(&c, usrc, 1, false, cur_target);
+}
+
 int copy_to_user(void *udst, const void *src, size_t len)
 {
 	if (FAULT_POINT("copy_to_user"))

@@ -37,6 +37,12 @@ static inline void *uptr_add(const void *uptr, uint64_t off)
 /* 0 or -EFAULT. */
 int copy_from_user(void *dst, const void *usrc, size_t len);
 int copy_to_user(void *udst, const void *src, size_t len);
+/*
+ * Can one byte at @usrc be read?  0 or -EFAULT.  The kernel's
+ * get_user_pages() of a page, which is no failure injection point (unlike
+ * the two copies above).
+ */
+int probe_user(const void *usrc);
 /* 0, -EFAULT, or -E2BIG when bytes past @ksize up to @usize are not zero. */
 int copy_struct_from_user(void *dst, size_t ksize, const void *usrc,
 			  size_t usize);

@@ -13,7 +13,7 @@
  * counter; in fail-nth mode the hit that brings it to n fails, once, and
  * the points after it succeed again; in count mode nothing fails, so a test
  * learns how many points a scenario passes.  The counter is shared by every
- * thread of the process.
+ * thread of the process, unless armed for one thread.
  */
 #ifndef UIOMMU_UTIL_FAULT_INJECT_H
 #define UIOMMU_UTIL_FAULT_INJECT_H
@@ -87,6 +87,17 @@ static inline char *__ufi_strdup(const char *s, const char *site)
 void ufi_count_start(void);
 /* Fail the @n-th point hit from now on (n >= 1); 0 disarms. */
 void ufi_fail_nth(unsigned long n);
+/*
+ * The same, counting only the points thread @tid passes (the kernel's
+ * per-task fail-nth).
+ */
+void ufi_fail_nth_thread(unsigned long n, int tid);
+/*
+ * What the kernel's fail-nth file reads for thread @tid: how many points
+ * are left until the armed failure, or 0 once it happened (or when nothing
+ * is armed for @tid).
+ */
+unsigned long ufi_fail_nth_pending(int tid);
 /* Disarm; counters keep their values until the next start. */
 void ufi_off(void);
 /* Points hit since the last start. */
