@@ -7,7 +7,9 @@
  * ioctl, read, write, __read_chk, pread, pwrite, pread64, pwrite64 (VFIO
  * device regions), close, dup, dup2, dup3, fcntl/fcntl64
  * (F_DUPFD, F_DUPFD_CLOEXEC), close_range and closefrom; in mm.c mmap,
- * mmap64, munmap, mremap and madvise (docs/mmap.md).  Nothing else is
+ * mmap64, munmap, mremap and madvise (docs/mmap.md); in exec.c the exec
+ * family, _exit and _Exit; in debugfs.c opendir and closedir (the
+ * fault-injection knobs of /sys/kernel/debug only).  Nothing else is
  * needed for poll/select/epoll: every emulated fd is a real eventfd, which
  * the kernel polls as the driver's file would poll (see core/file.h).
  *
