@@ -126,24 +126,31 @@ run_kselftest() {
 			"$st/iommu/iommufd_utils.h" "$st/kselftest_harness.h" "$st/kselftest.h" ||
 			{ echo "uiommu: cannot extract the selftest from $tarball" >&2; return 1; }
 	fi
-	kselftest_one iommufd run.log &&
-		kselftest_one iommufd_fail_nth run-iommufd_fail_nth.log
+	kselftest_one iommufd run.log build &&
+		kselftest_one iommufd_fail_nth run-iommufd_fail_nth.log build || return 1
+	# The kernel's failure sweep again, with uiommu and the test under
+	# ASan+UBSan: a leak or a sanitizer report on any error path fails it.
+	[[ -x build-asan/src/cli/uiommu ]] || return 0
+	CFLAGS=-fsanitize=address,undefined \
+		ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:halt_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1 \
+		kselftest_one iommufd_fail_nth run-iommufd_fail_nth.log build-asan
 }
 
-# One program of the selftest: build, run, judge, count.
+# One program of the selftest against one build: build, run, judge, count.
 kselftest_one() {
-	local prog=$1 log=build/kselftest/$2 p f s
+	local prog=$1 log=build/kselftest/$2 build=$3 p f s
 
-	echo "== kselftest v6.12 (tools/testing/selftests/iommu/$prog.c under uiommu run)"
+	echo "== kselftest v6.12 (tools/testing/selftests/iommu/$prog.c under uiommu run, $build)"
 	rm -f "$log"
-	PROG=$prog BUILD=build ./scripts/kselftest.sh "$src/linux-source-6.12" \
+	PROG=$prog BUILD=$build ./scripts/kselftest.sh "$src/linux-source-6.12" \
 		>"build/kselftest-$prog.log" 2>&1
 	read -r p f s < <(python3 scripts/kselftest_check.py tests/kselftest/expected-v6.12.txt \
 		"$log" | tee "build/kselftest-$prog.check" | tail -n 1)
 	head -n -1 "build/kselftest-$prog.check"
 	[[ -n $p ]] || { tail -n 20 "build/kselftest-$prog.log"; return 1; }
 	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + s))
-	echo "   kselftest v6.12 $prog: $p passed, $f failed, $s skipped (log $log)"
+	echo "   kselftest v6.12 $prog ($build): $p passed, $f failed, $s skipped (log $log)"
 }
 
 run_kselftest || total_fail=$((total_fail + 1))
