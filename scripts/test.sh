@@ -128,22 +128,27 @@ run_kselftest() {
 	fi
 	kselftest_one iommufd run.log build &&
 		kselftest_one iommufd_fail_nth run-iommufd_fail_nth.log build || return 1
-	# The kernel's failure sweep again, with uiommu and the test under
-	# ASan+UBSan: a leak or a sanitizer report on any error path fails it.
+	# Both again with uiommu and the test under ASan+UBSan, halting on any
+	# report; LeakSanitizer also checks at _exit() (UIOMMU_LEAK_CHECK: the
+	# harness ends each case with _exit()); the test's own UBSan reports
+	# are suppressed (tests/kselftest/ubsan.supp).
 	[[ -x build-asan/src/cli/uiommu ]] || return 0
-	CFLAGS=-fsanitize=address,undefined \
-		ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:halt_on_error=1 \
-		UBSAN_OPTIONS=halt_on_error=1 \
-		kselftest_one iommufd_fail_nth run-iommufd_fail_nth.log build-asan
+	local asan=(CFLAGS=-fsanitize=address,undefined UIOMMU_LEAK_CHECK=1
+		ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:halt_on_error=1
+		UBSAN_OPTIONS=halt_on_error=1:suppressions=$PWD/tests/kselftest/ubsan.supp)
+	kselftest_one iommufd run.log build-asan "${asan[@]}" &&
+		kselftest_one iommufd_fail_nth run-iommufd_fail_nth.log build-asan "${asan[@]}"
 }
 
 # One program of the selftest against one build: build, run, judge, count.
+# Arguments after the first three are VAR=value settings for the run.
 kselftest_one() {
 	local prog=$1 log=build/kselftest/$2 build=$3 p f s
 
+	shift 3
 	echo "== kselftest v6.12 (tools/testing/selftests/iommu/$prog.c under uiommu run, $build)"
 	rm -f "$log"
-	PROG=$prog BUILD=$build ./scripts/kselftest.sh "$src/linux-source-6.12" \
+	env "$@" PROG="$prog" BUILD="$build" ./scripts/kselftest.sh "$src/linux-source-6.12" \
 		>"build/kselftest-$prog.log" 2>&1
 	read -r p f s < <(python3 scripts/kselftest_check.py tests/kselftest/expected-v6.12.txt \
 		"$log" | tee "build/kselftest-$prog.check" | tail -n 1)
