@@ -71,7 +71,7 @@ static ssize_t fail_nth_pread(struct ufile *f, void *buf, size_t count,
 
 	len = snprintf(num, sizeof(num), "%lu\n",
 		       ufi_fail_nth_pending(fn->tid));
-	if (off >= len)
+	if (off >= len || !count)
 		return 0;
 	n = count < len - off ? count : len - off;
 	if (copy_to_user(buf, num + off, n))

@@ -10,8 +10,8 @@
  * what the program needs is that they exist and take its writes.  When the
  * host gives no debugfs with failslab/ (not mounted, as in most containers,
  * or not permitted), opendir() of it opens a private directory of those
- * knobs instead, made for the call under $TMPDIR (or /tmp) and removed by
- * closedir().  Anything else goes to libc untouched.
+ * knobs instead, made under $TMPDIR (or /tmp) and removed when the last
+ * stream on it is closedir()ed.  Anything else goes to libc untouched.
  */
 #undef _FILE_OFFSET_BITS
 
@@ -44,8 +44,10 @@ static const struct {
 static const char *const knob_dirs[] = { "failslab", "fail_page_alloc" };
 
 static pthread_mutex_t debugfs_lock = PTHREAD_MUTEX_INITIALIZER;
-static DIR *scratch;			/* the open stand-in, or NULL */
-static char scratch_path[4096];
+#define MAX_OPEN 16
+static DIR *scratch[MAX_OPEN];		/* open streams of the stand-in */
+static unsigned int nscratch;
+static char scratch_path[4096];		/* valid while nscratch */
 
 static bool is_debugfs_root(const char *name)
 {
@@ -153,19 +155,21 @@ SHIM_EXPORT DIR *opendir(const char *name)
 	if (d)
 		next_close(d);
 	pthread_mutex_lock(&debugfs_lock);
-	if (scratch) {
-		/* One stand-in at a time; a second open shares nothing. */
+	if (nscratch == MAX_OPEN) {
 		pthread_mutex_unlock(&debugfs_lock);
-		errno = EBUSY;
+		errno = EMFILE;
 		return NULL;
 	}
-	d = NULL;
-	if (!scratch_make()) {
-		d = next(scratch_path);
-		if (!d)
-			scratch_remove();
+	/* Every open stream of it shows the same directory. */
+	if (!nscratch && scratch_make()) {
+		pthread_mutex_unlock(&debugfs_lock);
+		return NULL;
 	}
-	scratch = d;
+	d = next(scratch_path);
+	if (d)
+		scratch[nscratch++] = d;
+	else if (!nscratch)
+		scratch_remove();
 	pthread_mutex_unlock(&debugfs_lock);
 	return d;
 }
@@ -173,6 +177,7 @@ SHIM_EXPORT DIR *opendir(const char *name)
 SHIM_EXPORT int closedir(DIR *d)
 {
 	int (*next)(DIR *);
+	unsigned int i;
 	bool ours;
 	int ret;
 
@@ -183,11 +188,14 @@ SHIM_EXPORT int closedir(DIR *d)
 		return -1;
 	}
 	pthread_mutex_lock(&debugfs_lock);
-	ours = scratch && d == scratch;
+	for (i = 0; i < nscratch && scratch[i] != d; i++)
+		;
+	ours = i < nscratch;
 	if (ours)
-		scratch = NULL;
+		scratch[i] = scratch[--nscratch];
 	ret = next(d);
-	if (ours)
+	/* The last stream closed takes the directory away. */
+	if (ours && !nscratch)
 		scratch_remove();
 	pthread_mutex_unlock(&debugfs_lock);
 	return ret;

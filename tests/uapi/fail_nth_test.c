@@ -227,7 +227,7 @@ TEST(debugfs_knobs_for_fail_nth)
 {
 	struct stat st;
 	char path[PATH_MAX], link[64];
-	DIR *d;
+	DIR *d, *d2;
 	ssize_t n;
 	int fd;
 
@@ -237,6 +237,10 @@ TEST(debugfs_knobs_for_fail_nth)
 		SKIP("the host has debugfs fault injection: opendir() is its");
 	d = opendir("/sys/kernel/debug/");
 	CHECK(d != NULL);
+	/* A second stream shows the same directory; closing it keeps it. */
+	d2 = opendir("/sys/kernel/debug");
+	CHECK(d2 != NULL);
+	CHECK_OK(closedir(d2));
 	/* The knobs the kernel selftest writes exist and take writes. */
 	fd = openat(dirfd(d), "failslab/ignore-gfp-wait", O_WRONLY);
 	CHECK_OK(fd);
