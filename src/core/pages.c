@@ -1464,6 +1464,8 @@ static uint8_t iopt_pages_internal_mode(const struct iopt_pages *pages)
 {
 	uint8_t mode;
 
+	if (pages->account_mode == IOPT_PAGES_ACCOUNT_NONE)
+		return IOPT_PAGES_ACCOUNT_NONE;
 	pthread_mutex_lock(&ring_lock);
 	mode = internal_mode_in(pages, pages_acct(pages), pages->source_uid);
 	pthread_mutex_unlock(&ring_lock);
