@@ -25,34 +25,14 @@
 
 #define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
-/* A field of /proc/self/status in kB, or -1. */
-static long status_kb(const char *field)
-{
-	char line[256];
-	size_t n = strlen(field);
-	long val = -1;
-	FILE *fp = fopen("/proc/self/status", "re");
-
-	if (!fp)
-		return -1;
-	while (fgets(line, sizeof(line), fp)) {
-		if (!strncmp(line, field, n) && line[n] == ':') {
-			val = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(fp);
-	return val;
-}
-
 static long vm_pin_pages(void)
 {
-	return status_kb("VmPin") * 1024 / (long)PAGE_SIZE_T;
+	return t_status_pages(getpid(), "VmPin");
 }
 
 static long vm_lck_pages(void)
 {
-	return status_kb("VmLck") * 1024 / (long)PAGE_SIZE_T;
+	return t_status_pages(getpid(), "VmLck");
 }
 
 static void need_io_uring(void)

@@ -434,22 +434,9 @@ TEST(fork_child_maps_its_file)
 	no_leaks();
 }
 
-/* VmPin of process @pid, in pages; -1 when the kernel does not show it. */
 static long vm_pin_of(pid_t pid)
 {
-	char path[64], line[256];
-	long kb = -1;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fp = fopen(path, "re");
-	if (!fp)
-		return -1;
-	while (fgets(line, sizeof(line), fp))
-		if (!strncmp(line, "VmPin:", 6))
-			kb = strtol(line + 6, NULL, 10);
-	fclose(fp);
-	return kb < 0 ? -1 : kb * 1024 / (long)PAGE_SIZE_T;
+	return t_status_pages(pid, "VmPin");
 }
 
 struct moving {

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -236,6 +237,27 @@ void t_drop_ipc_lock(void)
 	CHECK_OK(syscall(SYS_capget, &hdr, data));
 	data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
 	CHECK_OK(syscall(SYS_capset, &hdr, data));
+}
+
+long t_status_pages(pid_t pid, const char *field)
+{
+	size_t n = strlen(field);
+	char path[64], line[256];
+	long kb = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		if (!strncmp(line, field, n) && line[n] == ':') {
+			kb = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(fp);
+	return kb < 0 ? -1 : kb * 1024 / (long)PAGE_SIZE_T;
 }
 
 int t_ioas_map_file(int fd, uint32_t ioas_id, int mfd, uint64_t start,

@@ -99,6 +99,11 @@ void fixture_teardown(struct fixture *self);
  * that pinned pages are accounted (the test runs forked: it stays there).
  */
 void t_drop_ipc_lock(void);
+/*
+ * A kB field of /proc/@pid/status ("VmPin", "VmLck") in pages, or -1 when
+ * the kernel does not show it.
+ */
+long t_status_pages(pid_t pid, const char *field);
 
 /* Small wrappers used all over the suite. */
 int t_ioas_alloc(int fd, uint32_t *ioas_id);
